@@ -92,8 +92,11 @@ class MirecConfig(_Section):
     meta_hidden: int | None = None  # None: d
     many_shot_epochs: int | None = None  # None: train.epochs
     few_shot_epochs: int | None = None
-    lambda_p: float = 0.5
+    lambda_p: float = 0.5  # serving blend weight of the many-shot score (tuned on validation)
     tune_lambda_p: bool = True
+    many_shot_logq: bool = True  # phase 1 uses logQ correction (the paper's many-shot model)
+    few_shot_logq: bool = False  # [ours] Ω(k) is already rebalanced, so phase 2 does not
+    loss_curve_sample: int = 20000  # training pairs sampled to record per-slice train loss
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

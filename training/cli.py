@@ -1,0 +1,139 @@
+"""Thin command-line shell over the typed functions of ``training`` (``python -m training …``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from training.config import ConfigError, DataConfig, load_config
+from training.data.errors import DataError
+
+
+def _data_config(args: argparse.Namespace) -> DataConfig:
+    raw: dict[str, Any] = {"dataset": args.dataset, "seed": args.seed}
+    if args.data_dir:
+        raw["data_dir"] = args.data_dir
+    if getattr(args, "preset", None):
+        raw["synthetic"] = {"preset": args.preset}
+    return DataConfig.model_validate(raw)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from training.stats import dataset_stats
+
+    print(json.dumps(dataset_stats(_data_config(args)), indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate_cmd import evaluate_baseline, evaluate_bundle
+
+    if args.bundle:
+        out = evaluate_bundle(Path(args.bundle), role=args.split)
+    elif args.baseline:
+        if not args.dataset:
+            raise SystemExit("evaluate --baseline needs --dataset")
+        out = evaluate_baseline(args.baseline, _data_config(args), role=args.split)
+    else:
+        raise SystemExit("evaluate needs --bundle DIR or --baseline popularity|random")
+    text = json.dumps(out, indent=2)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+def cmd_baselines(args: argparse.Namespace) -> int:
+    from training.baselines_table import baselines_table
+
+    doc = baselines_table(
+        datasets=args.datasets, data_root=Path(args.data_root), seeds=args.seeds, out_stem=Path(args.out)
+    )
+    print(f"wrote {args.out}.json and {args.out}.md ({len(doc['rows'])} rows)")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.train_cmd import train_to_bundle
+
+    cfg = load_config(args.config, args.set)
+    path = train_to_bundle(cfg, Path(args.out))
+    if path is not None:
+        print(f"bundle written to {path}")
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from training.experiment import run_experiment
+
+    doc = run_experiment(Path(args.config), overrides=args.set, out_stem=Path(args.out) if args.out else None)
+    print(f"{len(doc['rows'])} rows")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from training.demo import run_demo
+
+    return run_demo(serve_after=not args.no_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_args(sp: argparse.ArgumentParser, required: bool) -> None:
+        sp.add_argument("--dataset", required=required,
+                        choices=["synthetic", "ml-1m", "ml-100k", "bookcrossing", "csv"])
+        sp.add_argument("--data-dir", default=None)
+        sp.add_argument("--seed", type=int, default=0, help="split / synthetic seed")
+        sp.add_argument("--preset", default=None, help="synthetic preset (tiny, small, large)")
+
+    sp = sub.add_parser("stats", help="print dataset statistics as JSON")
+    data_args(sp, required=True)
+    sp.set_defaults(func=cmd_stats)
+
+    sp = sub.add_parser("evaluate", help="evaluate a bundle or a baseline with full ranking")
+    sp.add_argument("--bundle", default=None)
+    sp.add_argument("--baseline", choices=["popularity", "random"], default=None)
+    data_args(sp, required=False)
+    sp.add_argument("--split", choices=["test", "valid"], default="test")
+    sp.add_argument("--out", default=None)
+    sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("baselines", help="popularity and random on several datasets -> results table")
+    sp.add_argument("--datasets", nargs="+", default=["ml-1m", "ml-100k", "synthetic"])
+    sp.add_argument("--data-root", default="../shared/data")
+    sp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    sp.add_argument("--out", default="docs/results/baselines")
+    sp.set_defaults(func=cmd_baselines)
+
+    sp = sub.add_parser("train", help="train a model and write a bundle")
+    sp.add_argument("--config", default=None)
+    sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("experiment", help="run a table of variants x seeds (resumable)")
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    sp.add_argument("--out", default=None, help="results path stem (default: from the config)")
+    sp.set_defaults(func=cmd_experiment)
+
+    sp = sub.add_parser("demo", help="the embedded default end to end")
+    sp.add_argument("--no-serve", action="store_true", help="stop after training the bundle")
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,23 @@
+"""Scorers for the evaluator built from exported vectors (the same arrays a bundle serves)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from training.evaluation.evaluator import Scorer
+
+
+def embedding_scorer(user_vectors: np.ndarray, item_vectors: np.ndarray) -> Scorer:
+    """Inner-product scorer: users ``[n_users, D]`` against items ``[n_items, D]``.
+
+    This is exactly what the service's inner-product index computes, so offline metrics measured
+    through it are the metrics of the served model.
+    """
+    users = torch.from_numpy(np.ascontiguousarray(user_vectors, dtype=np.float32))
+    items_t = torch.from_numpy(np.ascontiguousarray(item_vectors, dtype=np.float32)).T.contiguous()
+
+    def score(batch: np.ndarray) -> torch.Tensor:
+        return users[torch.from_numpy(batch)] @ items_t  # [B, n_items]
+
+    return score

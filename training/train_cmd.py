@@ -1,0 +1,88 @@
+"""``python -m training train``: train the configured model and write a bundle."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.bundle import write_bundle
+from training.config import RunConfig
+from training.evaluation.evaluator import EvalResult, evaluate
+from training.prepared import Prepared, prepare
+from training.protocol import PROTOCOL_VERSION
+from training.results import git_commit
+from training.scorers import embedding_scorer
+from training.trainers.distributed import DistContext, init_distributed, shutdown_distributed
+from training.trainers.exported import Exported, export_model
+
+
+def configure_logging() -> None:
+    """Structured (JSON-per-line) training logs on stderr."""
+    logger = logging.getLogger("training")
+    if not logger.handlers:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(h)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def test_metrics(exp: Exported, p: Prepared, cfg: RunConfig) -> EvalResult:
+    return evaluate(embedding_scorer(exp.user_vectors, exp.item_vectors), p.split, p.headtail,
+                    role="test", ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+
+
+def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | None:
+    """Train per ``cfg.model.kind``; returns the exported model on the main rank, None elsewhere."""
+    if cfg.model.kind == "mirec":
+        from training.trainers.mirec import train_mirec
+
+        return train_mirec(cfg, p, ctx)
+    from training.trainers.two_tower import train_two_tower
+
+    res = train_two_tower(cfg, p, ctx)
+    if not ctx.is_main:
+        return None
+    return export_model(res.model, p, kind=cfg.model.kind, valid=res.valid, history=res.history,
+                        best_epoch=res.best_epoch, seconds=res.seconds,
+                        examples_per_second=res.examples_per_second)
+
+
+def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path,
+                   test: EvalResult) -> Path:
+    extra: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "dataset": p.dataset.name,
+        "fingerprint": p.fingerprint,
+        "protocol_version": PROTOCOL_VERSION,
+        "git_commit": git_commit(),
+        "metrics": {"valid": exp.valid.to_dict() if exp.valid else None, "test": test.to_dict()},
+        "training": exp.training_info,
+        **exp.manifest_extra,
+    }
+    return write_bundle(
+        out, kind=exp.kind, model=exp.model, spec=exp.spec,
+        user_table=p.dataset.user_features, item_table=p.dataset.item_features,
+        item_ids=p.dataset.item_ids, user_ids=p.dataset.user_ids,
+        item_embeddings=exp.item_vectors.astype(np.float32),
+        train_counts=p.headtail.train_counts, is_tail=p.headtail.is_tail,
+        lambda_p=exp.lambda_p, manifest_extra=extra,
+    )
+
+
+def train_to_bundle(cfg: RunConfig, out: Path) -> Path | None:
+    configure_logging()
+    ctx = init_distributed(cfg.train.device)
+    try:
+        p = prepare(cfg.data)
+        exp = train_model(cfg, p, ctx)
+        if exp is None:
+            return None
+        return write_exported(exp, p, cfg, out, test_metrics(exp, p, cfg))
+    finally:
+        ctx.barrier()
+        shutdown_distributed(ctx)

@@ -1,0 +1,232 @@
+"""The two-tower trainer (plain, FD, SO, SSL-RFM, SSL-CFM), single process or DDP under torchrun.
+
+Loss per step: batch softmax over the global batch (in-batch negatives, optional logQ correction,
+accidental hits masked), plus ``α · L_self`` on a separate SSL item batch drawn uniformly from the
+catalogue when ``ssl.mode`` in {so, rfm, cfm}. Early stopping on validation NDCG@50 keeps the best
+epoch's weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from models.losses import batch_softmax_loss, info_nce_loss
+from models.spec import TowerSpec, field_specs
+from models.two_tower import TwoTower
+from training.config import RunConfig
+from training.evaluation.evaluator import EvalResult, evaluate
+from training.prepared import Prepared
+from training.scorers import embedding_scorer
+from training.trainers.batching import epoch_batches, slice_rows
+from training.trainers.context import TrainTensors, log, resolve_device, set_threads, train_tensors
+from training.trainers.distributed import DistContext
+from training.trainers.embed import embed_table
+from training.trainers.ssl_views import SslAugmenter
+
+
+def tower_spec(cfg: RunConfig) -> TowerSpec:
+    m = cfg.model
+    return TowerSpec(dim=m.dim, hidden=tuple(m.hidden), field_dim=m.field_dim,
+                     normalize=m.normalize, temperature=m.temperature)
+
+
+def make_optimizer(params: Any, cfg: RunConfig) -> torch.optim.Optimizer:
+    t = cfg.train
+    if t.optimizer == "adam":
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+    if t.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay)
+    return torch.optim.SGD(params, lr=t.lr, weight_decay=t.weight_decay)
+
+
+class TwoTowerStep(nn.Module):
+    """One forward of a training step, as a module so that DDP can wrap it.
+
+    Returns user ``[b, d]`` and item ``[b, d]`` embeddings of this rank's chunk, and the SSL views'
+    item embeddings ``[n, d]`` (or None).
+    """
+
+    def __init__(self, model: TwoTower) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, users: Any, items: Any, item_mask: torch.Tensor | None,
+                view1: Any | None, mask1: torch.Tensor | None,
+                view2: Any | None, mask2: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        u = self.model.user_embed(users)
+        v = self.model.item_embed(items, item_mask)
+        z1 = z2 = None
+        if view1 is not None:
+            z1 = self.model.item_embed(view1, mask1)
+            # view2 None means SO: both views identical, so embed once.
+            z2 = z1 if view2 is None else self.model.item_embed(view2, mask2)
+        return u, v, z1, z2
+
+
+@dataclass
+class TrainResult:
+    model: TwoTower
+    best_epoch: int
+    valid: EvalResult | None  # None on non-main ranks
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    examples_per_second: float = 0.0
+
+
+def embed_all(model: TwoTower, t: TrainTensors) -> tuple[np.ndarray, np.ndarray]:
+    """(user vectors ``[n_users, d]``, item vectors ``[n_items, d]``) in eval mode."""
+    was = model.training
+    model.eval()
+    users = embed_table(model.user_embed, t.user_table)
+    items = embed_table(model.item_embed, t.item_table)
+    model.train(was)
+    return users, items
+
+
+def validate(model: TwoTower, t: TrainTensors, p: Prepared, cfg: RunConfig,
+             role: str = "valid") -> EvalResult:
+    users, items = embed_all(model, t)
+    return evaluate(embedding_scorer(users, items), p.split, p.headtail, role=role,  # type: ignore[arg-type]
+                    ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+
+
+class EarlyStopper:
+    """Early stopping on validation NDCG@50; keeps a copy of the best epoch's weights."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best = -1.0
+        self.best_epoch = -1
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.bad = 0
+
+    def update(self, epoch: int, score: float, model: nn.Module) -> bool:
+        """Record an epoch; True when training should stop."""
+        if score > self.best:
+            self.best, self.best_epoch, self.bad = score, epoch, 0
+            self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+
+def log_event(event: str, **fields: Any) -> None:
+    log.info(json.dumps({"event": event, **fields}, default=float))
+
+
+def train_two_tower(
+    cfg: RunConfig,
+    p: Prepared,
+    ctx: DistContext,
+    *,
+    model: TwoTower | None = None,
+    interactions: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int | None = None,
+    on_epoch: Callable[[int, TwoTower], dict[str, Any]] | None = None,
+) -> TrainResult:
+    """Train a two-tower model (optionally with SSL) on ``interactions`` (default: all training
+    interactions) and return the best epoch's model by validation NDCG@50."""
+    set_threads(cfg, ctx)
+    device = resolve_device(cfg, ctx)
+    torch.manual_seed(cfg.train.seed)
+    ds = p.dataset
+    users_np, items_np = interactions if interactions is not None else (None, None)
+    t = train_tensors(p, device, users_np, items_np)
+    if model is None:
+        model = TwoTower(field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg))
+    model.to(device)
+    aug = SslAugmenter(cfg.ssl, ds.item_features)
+    step_module = ctx.wrap(TwoTowerStep(model), device)
+    opt = make_optimizer(model.parameters(), cfg)
+    gen = torch.Generator().manual_seed(cfg.train.seed)
+    temperature = cfg.model.temperature if cfg.model.normalize else 1.0
+    stopper = EarlyStopper(cfg.train.patience)
+    history: list[dict[str, Any]] = []
+    n_epochs = epochs if epochs is not None else cfg.train.epochs
+    bs = cfg.train.batch_size
+    ssl_n = cfg.ssl.batch_size
+    t0 = time.perf_counter()
+    examples = 0
+    train_seconds = 0.0
+    for epoch in range(n_epochs):
+        model.train()
+        e0 = time.perf_counter()
+        losses: list[float] = []
+        batches = list(epoch_batches(len(t.users), bs, gen))
+        bar = tqdm(batches, desc=f"epoch {epoch}", disable=not (cfg.train.progress and ctx.is_main),
+                   leave=False, unit="batch")
+        for idx in bar:
+            b0 = time.perf_counter()
+            chunk = ctx.chunk(len(idx))
+            u_idx, i_idx = t.users[idx], t.items[idx]  # [B] global batch
+            item_mask = aug.main_task_mask(len(idx), gen)
+            views = None
+            if aug.has_ssl_loss:
+                ssl_items = torch.randint(0, ds.n_items, (ssl_n,), generator=gen)
+                views = aug.views(t.item_table.gather(ssl_items), gen)
+                ssl_chunk = ctx.chunk(ssl_n)
+            v1 = v2 = m1 = m2 = None
+            if views is not None:
+                v1, m1 = slice_rows(views.view1, ssl_chunk), views.mask1
+                if views.view2 is not views.view1:
+                    v2, m2 = slice_rows(views.view2, ssl_chunk), views.mask2
+            u, v, z1, z2 = step_module(
+                t.user_table.gather(u_idx[chunk]),
+                t.item_table.gather(i_idx[chunk]),
+                item_mask[chunk] if item_mask is not None else None,
+                v1, m1, v2, m2,
+            )
+            u_all, v_all = ctx.gather_rows(u), ctx.gather_rows(v)  # [B, d]
+            loss = batch_softmax_loss(
+                u_all, v_all, i_idx.to(device), temperature=temperature,
+                log_q=t.log_q[i_idx] if cfg.model.logq else None,
+                logq_weight=cfg.model.logq_weight,
+                mask_accidental_hits=cfg.model.mask_accidental_hits,
+            )
+            if z1 is not None and z2 is not None:
+                loss = loss + cfg.ssl.alpha * info_nce_loss(
+                    ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            examples += len(idx)
+            dt = time.perf_counter() - b0
+            train_seconds += dt
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", ex_s=f"{len(idx) / max(dt, 1e-9):.0f}")
+        epoch_seconds = time.perf_counter() - e0
+        score = -1.0
+        rec: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
+                               "seconds": epoch_seconds,
+                               "examples_per_second": len(batches) * bs / max(epoch_seconds, 1e-9)}
+        if ctx.is_main:
+            val = validate(model, t, p, cfg)
+            score = val.metrics["all"]["NDCG@50"]
+            rec.update({"valid_ndcg@50": score, "valid_hr@50": val.metrics["all"]["HR@50"],
+                        "valid_tail_hr@50": val.metrics["tail"]["HR@50"]})
+            if on_epoch is not None:
+                rec.update(on_epoch(epoch, model))
+            log_event("epoch", **rec)
+        score = ctx.broadcast_float(score)
+        history.append(rec)
+        if stopper.update(epoch, score, model):
+            break
+    if stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
+    model.eval()
+    valid = validate(model, t, p, cfg) if ctx.is_main else None
+    seconds = time.perf_counter() - t0
+    return TrainResult(model=model, best_epoch=stopper.best_epoch, valid=valid, history=history,
+                       seconds=seconds, examples_per_second=examples / max(train_seconds, 1e-9))
