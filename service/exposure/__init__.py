@@ -1,0 +1,1 @@
+"""Exposure accounting: what each A/B bucket showed, and what was clicked."""

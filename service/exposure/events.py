@@ -1,0 +1,83 @@
+"""The records an exposure store keeps and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# Counter names, shared by both stores (they are also the Redis hash fields).
+COUNTERS: tuple[str, ...] = (
+    "requests",
+    "impressions",
+    "head_impressions",
+    "tail_impressions",
+    "clicks",
+    "head_clicks",
+    "tail_clicks",
+)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One served recommendation list in one bucket."""
+
+    bucket: str
+    request_id: str
+    item_ids: tuple[str, ...]
+    tail: tuple[bool, ...]  # per item, the bundle's head/tail label
+    at: float  # unix seconds
+
+    def __post_init__(self) -> None:
+        if len(self.item_ids) != len(self.tail):
+            raise ValueError("item_ids and tail must have the same length")
+
+
+@dataclass(frozen=True)
+class Click:
+    request_id: str
+    item_id: str
+    at: float
+
+
+class ClickOutcome(StrEnum):
+    COUNTED = "counted"
+    DUPLICATE = "duplicate"  # this item of this request was already clicked: counted once only
+    NOT_SHOWN = "not_shown"  # unknown or expired request, or an item it did not show
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    outcome: ClickOutcome
+    bucket: str | None = None
+    tail: bool | None = None
+
+
+@dataclass
+class Counts:
+    requests: int = 0
+    impressions: int = 0
+    head_impressions: int = 0
+    tail_impressions: int = 0
+    clicks: int = 0
+    head_clicks: int = 0
+    tail_clicks: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @staticmethod
+    def from_mapping(raw: dict[str, int]) -> Counts:
+        return Counts(**{k: int(v) for k, v in raw.items() if k in COUNTERS})
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTERS}
+
+
+@dataclass
+class BucketWindow:
+    """Everything a store knows about one bucket over a time window."""
+
+    totals: Counts = field(default_factory=Counts)
+    series: list[tuple[int, Counts]] = field(default_factory=list)  # (time-bucket start, counts)
+    item_counts: dict[str, int] = field(default_factory=dict)  # impressions per item

@@ -1,0 +1,115 @@
+"""FAISS inner-product index over a bundle's item embeddings.
+
+Row ``i`` of the index is item ``i`` of the bundle (FAISS ids = bundle item indices). ``flat``
+(``IndexFlatIP``, exact) is the default; ``hnsw`` and ``ivf`` are approximate options for large
+catalogues, whose recall against the exact index is measured per head/tail slice
+(``service/recall.py``) because approximate search tends to lose the tail first.
+
+Exclusion over-fetches ``k + |excluded|`` candidates and filters them, so excluding items never
+returns fewer than ``k`` when the catalogue has ``k`` non-excluded items (the approximate indexes
+are also asked for at least that many candidates: HNSW's ``efSearch`` is raised to it per call).
+
+Threads: the search itself runs on the caller's thread; the service calls it from the event-loop
+thread, where ``faiss.omp_set_num_threads(1)`` is set at startup (OpenMP's thread count is per
+calling thread), so one request never fans out over several cores. Building an index uses the
+thread count passed to ``build_index``, on the building thread only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from service.settings import IndexOptions
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    ids: np.ndarray  # int64 [<= k], bundle item indices, best first
+    scores: np.ndarray  # float32, same length
+
+
+class ItemIndex:
+    def __init__(self, index: faiss.Index, options: IndexOptions, n_items: int, dim: int) -> None:
+        self._index = index
+        self.options = options
+        self.n_items = n_items
+        self.dim = dim
+
+    @property
+    def kind(self) -> str:
+        return self.options.kind
+
+    def _params(self, fetch: int) -> faiss.SearchParameters | None:
+        o = self.options
+        if o.kind == "hnsw":
+            return faiss.SearchParametersHNSW(efSearch=max(o.hnsw_ef_search, fetch))
+        if o.kind == "ivf":
+            return faiss.SearchParametersIVF(nprobe=o.ivf_nprobe)
+        return None
+
+    def search_batch(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Raw top-``k`` for a batch ``[B, dim]``: (scores [B, k], ids [B, k], -1 where none)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        if q.ndim != 2 or q.shape[1] != self.dim:
+            raise ValueError(f"queries must be [B, {self.dim}], got {list(q.shape)}")
+        k = max(1, min(k, self.n_items))
+        params = self._params(k)
+        scores, ids = (
+            self._index.search(q, k) if params is None else self._index.search(q, k, params=params)
+        )
+        return scores, ids
+
+    def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> SearchResult:
+        """Top ``k`` items for one query, never returning an index in ``exclude``."""
+        excluded = exclude if exclude is not None else np.zeros(0, dtype=np.int64)
+        fetch = min(self.n_items, k + len(excluded))
+        if fetch <= 0:
+            return SearchResult(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        scores, ids = self.search_batch(query.reshape(1, -1), fetch)
+        ids, scores = ids[0], scores[0]
+        keep = ids >= 0
+        if len(excluded):
+            keep &= ~np.isin(ids, excluded, assume_unique=False)
+        ids, scores = ids[keep][:k], scores[keep][:k]
+        return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
+
+
+def build_index(embeddings: np.ndarray, options: IndexOptions, *, threads: int = 1) -> ItemIndex:
+    """Build the configured index over ``embeddings`` (float32 ``[n_items, dim]``)."""
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(
+            f"item embeddings must be a non-empty [n_items, dim] matrix, got {x.shape}"
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError("item embeddings contain NaN or infinity")
+    n, d = x.shape
+    faiss.omp_set_num_threads(max(1, threads))
+    try:
+        if options.kind == "flat":
+            index: faiss.Index = faiss.IndexFlatIP(d)
+        elif options.kind == "hnsw":
+            index = faiss.IndexHNSWFlat(d, options.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = options.hnsw_ef_construction
+            index.hnsw.efSearch = options.hnsw_ef_search
+        else:
+            nlist = options.ivf_nlist or max(1, int(4 * math.sqrt(n)))
+            nlist = min(nlist, n)
+            quantizer = faiss.IndexFlatIP(d)
+            ivf = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.cp.seed = options.seed
+            # k-means needs ~40 points per list; more adds build time, not quality.
+            sample = min(n, 64 * nlist)
+            rng = np.random.default_rng(options.seed)
+            train = x[np.sort(rng.choice(n, size=sample, replace=False))] if sample < n else x
+            ivf.train(train)
+            ivf.nprobe = options.ivf_nprobe
+            index = ivf
+        index.add(x)
+    finally:
+        faiss.omp_set_num_threads(1)
+    return ItemIndex(index, options, n, d)

@@ -1,0 +1,163 @@
+"""ASGI middleware: request id, body-size limit, latency metrics and the structured access log.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) because it wraps every request and must stay cheap.
+
+- Every request gets a server-generated id (``X-Request-ID`` response header; also the
+  ``request_id`` of a recommendation, which clicks refer to). A client's own ``X-Request-ID`` is
+  only logged, never reused, so a client cannot collide with another request's shown list.
+- A body above ``max_body_bytes`` is answered 413 before the app parses it (a declared
+  ``Content-Length`` is checked first; a chunked body is counted as it arrives).
+- Latency is observed per route template (never the raw path: 404 probes must not create label
+  values) and per bucket, which the recommend handler puts in ``scope["state"]["bucket"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.metrics import ServiceMetrics
+
+access_log = logging.getLogger("service.access")
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _too_large(limit: int) -> bytes:
+    return json.dumps(
+        {
+            "detail": [
+                {"loc": ["body"], "msg": f"request body over {limit} bytes", "type": "too_large"}
+            ]
+        }
+    ).encode()
+
+
+class ServiceMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, metrics: ServiceMetrics, max_body_bytes: int, log_requests: bool
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        rid_header = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), rid_header]
+            await send(message)
+
+        try:
+            if scope["method"] in _BODY_METHODS:
+                body = await self._read_body(scope, receive)
+                if body is None:
+                    status = 413
+                    await self._reject(send, rid_header)
+                    return
+                receive = _replay(body, receive)
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self._observe(scope, state, status, time.perf_counter() - start, request_id)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None when it is over the limit."""
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    if int(value) > self.max_body_bytes:
+                        return None
+                except ValueError:
+                    pass  # h11 rejects a malformed Content-Length before we get here
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _reject(self, send: Send, rid_header: tuple[bytes, bytes]) -> None:
+        payload = _too_large(self.max_body_bytes)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                    rid_header,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    def _observe(
+        self, scope: Scope, state: dict[str, Any], status: int, seconds: float, request_id: str
+    ) -> None:
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or "unmatched"
+        bucket = state.get("bucket") or "-"
+        self.metrics.latency.labels(endpoint, bucket).observe(seconds)
+        self.metrics.responses.labels(endpoint, str(status)).inc()
+        if self.log_requests:
+            client_rid = next(
+                (
+                    v.decode("latin-1")[:128]
+                    for k, v in scope.get("headers", [])
+                    if k == b"x-request-id"
+                ),
+                None,
+            )
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "client_request_id": client_rid,
+                    "method": scope["method"],
+                    "path": scope.get("path", "")[:256],
+                    "endpoint": endpoint,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000.0, 3),
+                    "bucket": state.get("bucket"),
+                    "variant": state.get("variant"),
+                },
+            )
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect like a normal receive
+
+    return replay

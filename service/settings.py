@@ -1,0 +1,171 @@
+"""Service settings: an optional TOML file plus environment variables, read only when asked.
+
+Nothing here runs at import time: ``load_settings()`` is called by ``python -m service`` (or by a
+test) and the resulting frozen ``ServiceSettings`` is passed to ``create_app``.
+
+Sources, lowest to highest precedence:
+
+1. defaults below (one variant ``default`` serving ``artifacts/demo_bundle``, bucket ``control``);
+2. the TOML file named by ``LONGTAIL_CONFIG`` (or passed explicitly);
+3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
+
+Relative bundle paths are resolved against the working directory, so that
+``configs/service_demo.toml`` can name ``artifacts/demo_bundle`` and be run from the repo root (and
+from ``/app`` in the Docker image, where the volume is mounted at ``/app/artifacts``).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndexOptions(_Section):
+    """How a variant's item embeddings are indexed (inner product in every case)."""
+
+    kind: Literal["flat", "hnsw", "ivf"] = "flat"
+    hnsw_m: int = Field(32, ge=4, le=256)
+    hnsw_ef_construction: int = Field(200, ge=8)
+    hnsw_ef_search: int = Field(128, ge=1)
+    ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
+    ivf_nprobe: int = Field(32, ge=1)
+    seed: int = 0  # IVF k-means training sample and seed, so two replicas build the same index
+
+
+class VariantConfig(_Section):
+    """A bundle directory plus serving options."""
+
+    bundle: Path
+    lambda_p: float | None = Field(None, ge=0.0, le=1.0)  # MIRec only; None: the manifest's
+    index: IndexOptions = IndexOptions()
+    exclude_seen: bool = True  # exclude the known user's training items, when the bundle has them
+    # Precompute the query embeddings of known users at load time (two per user for MIRec, so λ_p
+    # can still vary per request); above this many users the tower runs per request instead.
+    precompute_users_max: int = Field(500_000, ge=0)
+
+
+class BucketConfig(_Section):
+    variant: str
+    weight: float = Field(gt=0.0)
+
+
+class AbConfig(_Section):
+    # The salt makes assignment independent of any other hash of user ids; changing it reshuffles
+    # every user, so it is part of the experiment's definition.
+    salt: str = "longtail-rec-ab-v1"
+
+
+class ExposureOptions(_Section):
+    granularity_s: int = Field(60, ge=1)  # width of one time bucket of the stats
+    retention_s: int = Field(86_400, ge=1)  # TTL of the Redis keys; the longest readable window
+    click_ttl_s: int = Field(3_600, ge=1)  # how long a shown list can receive clicks
+    queue_size: int = Field(10_000, ge=1)  # pending exposure batches; beyond it events are dropped
+    batch_max: int = Field(256, ge=1)  # recommendations written per Redis round trip at most
+    timeout_s: float = Field(
+        0.25, gt=0.0
+    )  # one Redis operation; the request path never waits on it
+    retry_interval_s: float = Field(1.0, gt=0.0)  # after a failure, drop (and count) for this long
+    key_prefix: str = "ltr"
+    memory_max_requests: int = Field(200_000, ge=1)  # shown lists kept for clicks (memory store)
+
+
+def _default_variants() -> dict[str, VariantConfig]:
+    return {"default": VariantConfig(bundle=Path("artifacts/demo_bundle"))}
+
+
+def _default_buckets() -> dict[str, BucketConfig]:
+    return {"control": BucketConfig(variant="default", weight=1.0)}
+
+
+class ServiceSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    redis_url: str | None = None  # None: the in-memory exposure store
+    admin_token: SecretStr | None = None  # None: /admin/reload always answers 401
+    log_level: str = "info"
+    config_path: Path | None = None  # where the TOML came from, for messages only
+    variants: dict[str, VariantConfig] = Field(default_factory=_default_variants)
+    buckets: dict[str, BucketConfig] = Field(default_factory=_default_buckets)
+    ab: AbConfig = AbConfig()
+    exposure: ExposureOptions = ExposureOptions()
+    # Request-shape limits (k, ids, lengths) are part of the HTTP contract: service/schemas.py.
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)  # larger bodies get 413 unread
+    access_log: bool = True  # one JSON line per request on the ``service.access`` logger
+    build_threads: int = Field(2, ge=1)  # index building and recall checks, never a request
+
+    @model_validator(mode="after")
+    def _check_buckets(self) -> ServiceSettings:
+        if "control" not in self.buckets:
+            raise ValueError(
+                f"buckets: one bucket must be named 'control'; got {list(self.buckets)}"
+            )
+        for name, bucket in self.buckets.items():
+            if bucket.variant not in self.variants:
+                raise ValueError(
+                    f"buckets.{name}.variant: unknown variant {bucket.variant!r}; "
+                    f"variants are {sorted(self.variants)}"
+                )
+            if not math.isfinite(bucket.weight):
+                raise ValueError(f"buckets.{name}.weight: must be finite")
+        return self
+
+
+class _Environment(BaseSettings):
+    """The variables a deployment sets; read only when ``load_settings`` runs."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    longtail_config: Path | None = None
+    redis_url: str | None = None
+    admin_token: str | None = None
+    host: str | None = None
+    port: int | None = None
+    log_level: str | None = None
+
+
+class SettingsError(ValueError):
+    """A config that cannot be used; the message names the file and the key."""
+
+
+def settings_from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> ServiceSettings:
+    try:
+        return ServiceSettings.model_validate(dict(raw))
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in e.errors()
+        )
+        raise SettingsError(f"{source}: {problems}") from None
+
+
+def load_settings(config_path: str | Path | None = None, **overrides: Any) -> ServiceSettings:
+    """Read the TOML file (``config_path`` or ``$LONGTAIL_CONFIG``), then the environment."""
+    env = _Environment()
+    path = Path(config_path) if config_path is not None else env.longtail_config
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        source = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"{path}: service config file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise SettingsError(f"{path}: {e}") from None
+        raw["config_path"] = str(path)
+    for key in ("redis_url", "admin_token", "host", "port", "log_level"):
+        value = getattr(env, key)
+        if value is not None and value != "":
+            raw[key] = value
+    raw.update(overrides)
+    return settings_from_dict(raw, source)
