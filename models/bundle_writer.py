@@ -1,0 +1,242 @@
+"""Writes a model bundle: validates everything first, writes into a temporary directory next to
+the destination, and renames it into place when complete. See models/bundle.py for the layout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from models.bundle_files import (
+    DATA_FILES,
+    FEATURES,
+    FORMAT_VERSION,
+    ITEM_FEATURES,
+    ITEMS,
+    KINDS,
+    MANIFEST,
+    USER_FEATURES,
+    WEIGHTS,
+    BundleKind,
+    fsync_file,
+    sha256_file,
+    write_json,
+    write_npz,
+)
+from models.feature_table import FeatureTable
+from models.mirec import MIRec
+from models.spec import FieldSpec, TowerSpec, field_specs
+from models.two_tower import TwoTower
+
+
+def _unicode_array(name: str, ids: Sequence[str]) -> np.ndarray:
+    ids = list(ids)
+    bad = next((x for x in ids if not isinstance(x, str)), None)
+    if bad is not None:
+        raise TypeError(f"write_bundle: {name} must be strings, found {type(bad).__name__} {bad!r}")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"write_bundle: {name} has duplicates")
+    arr = np.asarray(ids, dtype=str) if ids else np.zeros(0, dtype="<U1")
+    return arr
+
+
+def _table_arrays(table: FeatureTable) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for i, f in enumerate(table.fields):
+        out[f"values_{i}"] = f.values.astype(np.int64, copy=False)
+        out[f"offsets_{i}"] = f.offsets.astype(np.int64, copy=False)
+    return out
+
+
+def _table_schema(table: FeatureTable) -> list[dict[str, Any]]:
+    return [{"name": f.name, "multi": f.multi, "vocab": list(f.vocab)} for f in table.fields]
+
+
+def _model_fields(model: nn.Module) -> tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]:
+    tt = model.many_shot if isinstance(model, MIRec) else model
+    assert isinstance(tt, TwoTower)
+    return tt.query_tower.input.fields, tt.item_tower.input.fields
+
+
+def _check_model(kind: str, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
+                 item_table: FeatureTable) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"write_bundle: kind must be one of {list(KINDS)}, got {kind!r}")
+    want = MIRec if kind == "mirec" else TwoTower
+    if type(model) is not want:
+        raise TypeError(
+            f"write_bundle: kind {kind!r} needs an unwrapped {want.__name__}, "
+            f"got {type(model).__name__}"
+        )
+    model_spec = getattr(model, "spec", None)
+    if model_spec != spec:
+        raise ValueError(f"write_bundle: spec {spec} differs from the model's {model_spec}")
+    user_fields, item_fields = _model_fields(model)
+    if user_fields != field_specs(user_table):
+        raise ValueError("write_bundle: user_table fields differ from the model's query tower")
+    if item_fields != field_specs(item_table):
+        raise ValueError("write_bundle: item_table fields differ from the model's item tower")
+
+
+def _item_arrays(item_ids: Sequence[str], item_embeddings: np.ndarray, train_counts: np.ndarray,
+                 is_tail: np.ndarray, n_items: int, index_dim: int) -> dict[str, np.ndarray]:
+    ids = _unicode_array("item_ids", item_ids)
+    if len(ids) != n_items:
+        raise ValueError(f"write_bundle: {len(ids)} item_ids for {n_items} item feature rows")
+    emb = np.asarray(item_embeddings)
+    if emb.shape != (n_items, index_dim) or not np.issubdtype(emb.dtype, np.floating):
+        raise ValueError(
+            f"write_bundle: item_embeddings must be float [{n_items}, {index_dim}], "
+            f"got {emb.dtype}{list(emb.shape)}"
+        )
+    emb = emb.astype(np.float32, copy=False)
+    if not np.isfinite(emb).all():
+        raise ValueError("write_bundle: item_embeddings contain NaN or inf")
+    counts = np.asarray(train_counts)
+    if counts.shape != (n_items,) or not np.issubdtype(counts.dtype, np.integer):
+        raise ValueError(
+            f"write_bundle: train_counts must be integer [{n_items}], got {counts.dtype}"
+            f"{list(counts.shape)}"
+        )
+    if (counts < 0).any():
+        raise ValueError("write_bundle: train_counts must be >= 0")
+    tail = np.asarray(is_tail)
+    if tail.shape != (n_items,) or tail.dtype != np.bool_:
+        raise ValueError(
+            f"write_bundle: is_tail must be bool [{n_items}], got {tail.dtype}{list(tail.shape)}"
+        )
+    return {"item_ids": ids, "embeddings": emb, "train_counts": counts.astype(np.int64),
+            "is_tail": tail}
+
+
+def _check_lambda_p(kind: str, lambda_p: float | None) -> float | None:
+    if kind != "mirec":
+        if lambda_p is not None:
+            raise ValueError(f"write_bundle: lambda_p is only for mirec bundles, not {kind!r}")
+        return None
+    if lambda_p is None or not (0.0 <= float(lambda_p) <= 1.0):
+        raise ValueError(f"write_bundle: a mirec bundle needs lambda_p in [0, 1], got {lambda_p}")
+    return float(lambda_p)
+
+
+def _prepare_target(out: Path) -> None:
+    """Refuse to replace anything that is not a bundle (a typo must not delete a user's folder)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"write_bundle: {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise ValueError(f"write_bundle: {out} is a non-empty directory without {MANIFEST}; "
+                         "refusing to replace it")
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    _prepare_target(out)
+    old: Path | None = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_bundle(
+    out_dir: str | Path,
+    *,
+    kind: BundleKind,
+    model: nn.Module,
+    spec: TowerSpec,
+    user_table: FeatureTable,
+    item_table: FeatureTable,
+    item_ids: Sequence[str],
+    user_ids: Sequence[str],
+    item_embeddings: np.ndarray,
+    train_counts: np.ndarray,
+    is_tail: np.ndarray,
+    lambda_p: float | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a complete bundle to ``out_dir`` (replacing an existing bundle there) and return it.
+
+    ``model`` is the unwrapped TwoTower (kinds two_tower / ssl) or MIRec (kind mirec, which also
+    needs ``lambda_p``). ``item_embeddings`` are the index vectors ``[n_items, index_dim]``
+    (``index_dim`` = dim, or 2 * dim for mirec). ``manifest_extra`` must not contradict a key this
+    function writes itself.
+    """
+    out = Path(out_dir)
+    _check_model(kind, model, spec, user_table, item_table)
+    index_dim = 2 * spec.dim if kind == "mirec" else spec.dim
+    items = _item_arrays(item_ids, item_embeddings, train_counts, is_tail, item_table.n_rows,
+                         index_dim)
+    uids = _unicode_array("user_ids", user_ids)
+    if len(uids) != user_table.n_rows:
+        raise ValueError(f"write_bundle: {len(uids)} user_ids for {user_table.n_rows} user rows")
+    lam = _check_lambda_p(kind, lambda_p)
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "dim": spec.dim,
+        "index_dim": index_dim,
+        "spec": spec.to_dict(),
+        "fields": {
+            "user": [f.to_dict() for f in field_specs(user_table)],
+            "item": [f.to_dict() for f in field_specs(item_table)],
+        },
+        "n_users": user_table.n_rows,
+        "n_items": item_table.n_rows,
+        "n_tail": int(items["is_tail"].sum()),
+        "lambda_p": lam,
+        "meta_kind": model.meta_kind if isinstance(model, MIRec) else None,
+        "meta_hidden": model.meta_hidden if isinstance(model, MIRec) else None,
+    }
+    for key, value in (manifest_extra or {}).items():
+        if key == "files" or (key in manifest and manifest[key] != value):
+            raise ValueError(
+                f"write_bundle: manifest_extra[{key!r}] = {value!r} contradicts the bundle's "
+                f"{manifest.get(key)!r}"
+            )
+        manifest[key] = value
+
+    _prepare_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        save_file(bundle_state_dict(model), str(tmp / WEIGHTS))
+        write_npz(tmp / ITEMS, items)
+        write_npz(tmp / USER_FEATURES, {"user_ids": uids, **_table_arrays(user_table)})
+        write_npz(tmp / ITEM_FEATURES, _table_arrays(item_table))
+        write_json(tmp / FEATURES, {"user": _table_schema(user_table),
+                                     "item": _table_schema(item_table)})
+        files = {}
+        for name in DATA_FILES:
+            fsync_file(tmp / name)
+            files[name] = sha256_file(tmp / name)
+        manifest["files"] = files
+        write_json(tmp / MANIFEST, manifest)
+        fsync_file(tmp / MANIFEST)
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def bundle_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The tensors a bundle stores for ``model``: contiguous CPU copies of its state_dict, each
+    with its own storage (safetensors refuses tensors that share memory)."""
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
