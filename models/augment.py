@@ -25,7 +25,9 @@ def _check_rate(name: str, rate: float) -> None:
 def _drop_values(fb: FieldBatch, rate: float, generator: torch.Generator) -> FieldBatch:
     """Keep each value with probability 1 - rate; rebuild offsets from per-row kept counts."""
     values, offsets = fb.values, fb.offsets
-    keep = torch.rand(values.shape[0], generator=generator, device=values.device) >= rate  # [nnz]
+    # drawn on the generator's device (a CPU generator may drive a CUDA batch), then moved
+    draws = torch.rand(values.shape[0], generator=generator, device=generator.device)
+    keep = draws.to(values.device) >= rate  # [nnz]
     b = offsets.shape[0] - 1
     lengths = offsets[1:] - offsets[:-1]  # [B]
     # [nnz], the row each value belongs to
