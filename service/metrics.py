@@ -81,6 +81,12 @@ class ServiceMetrics:
             ["variant", "kind", "model_version", "n_items", "index"],
             registry=r,
         )
+        self.index_recall = Gauge(
+            "longtail_index_recall",
+            "Recall@K of an approximate index against exact search, by variant and slice.",
+            ["variant", "slice"],
+            registry=r,
+        )
         self.reloads = Counter(
             "longtail_reloads_total",
             "Bundle reloads by outcome.",

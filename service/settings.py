@@ -40,6 +40,10 @@ class IndexOptions(_Section):
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
     ivf_nprobe: int = Field(32, ge=1)
     seed: int = 0  # IVF k-means training sample and seed, so two replicas build the same index
+    # Approximate indexes only: recall@recall_k against exact search, head and tail separately,
+    # measured at load time on this many random known users (0: skip) and shown in /readyz.
+    recall_queries: int = Field(256, ge=0)
+    recall_k: int = Field(50, ge=1)
 
 
 class VariantConfig(_Section):
@@ -48,7 +52,6 @@ class VariantConfig(_Section):
     bundle: Path
     lambda_p: float | None = Field(None, ge=0.0, le=1.0)  # MIRec only; None: the manifest's
     index: IndexOptions = IndexOptions()
-    exclude_seen: bool = True  # exclude the known user's training items, when the bundle has them
     # Precompute the query embeddings of known users at load time (two per user for MIRec, so λ_p
     # can still vary per request); above this many users the tower runs per request instead.
     precompute_users_max: int = Field(500_000, ge=0)

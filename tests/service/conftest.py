@@ -76,3 +76,17 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("service")
+
+
+@pytest.fixture(scope="session")
+def mirec_bundle(tmp_root: Path) -> Path:
+    from svc_helpers import make_bundle
+
+    return make_bundle(tmp_root / "mirec", "mirec", seed=1)
+
+
+@pytest.fixture(scope="session")
+def two_tower_bundle(tmp_root: Path) -> Path:
+    from svc_helpers import make_bundle
+
+    return make_bundle(tmp_root / "two_tower", "two_tower", seed=2)

@@ -1,0 +1,138 @@
+"""The app factory. ``create_app(settings)`` builds a FastAPI app whose lifespan:
+
+1. limits torch and FAISS to one thread on the serving thread (one request must never fan out over
+   several cores: under load that slows every request down);
+2. loads and verifies every variant's bundle and builds its index (refusing to start, with a
+   message naming the file, on a bad one);
+3. opens the exposure store (``store=`` if injected, else Redis when ``redis_url`` is set, else
+   in memory) and starts the background recorder;
+4. on shutdown, drains the recorder and closes a store it opened itself.
+
+Nothing is read from the environment here: settings come in as an argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import faiss
+import torch
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from service.ab import BucketAssigner
+from service.errors import ClientError
+from service.exposure.memory import MemoryExposureStore
+from service.exposure.recorder import ExposureRecorder
+from service.exposure.redis_store import RedisExposureStore
+from service.exposure.store import ExposureStore
+from service.metrics import ServiceMetrics
+from service.middleware import ServiceMiddleware
+from service.registry import RegistryHolder, VariantLoadError
+from service.routes import admin, feedback, ops, recommend, stats
+from service.settings import ServiceSettings
+from service.state import ServiceState
+
+log = logging.getLogger("service")
+
+
+def limit_threads() -> None:
+    torch.set_num_threads(1)
+    faiss.omp_set_num_threads(1)  # OpenMP's count is per calling thread: call on the loop thread
+
+
+def make_store(settings: ServiceSettings) -> ExposureStore:
+    e = settings.exposure
+    if settings.redis_url:
+        return RedisExposureStore(
+            settings.redis_url,
+            granularity_s=e.granularity_s,
+            retention_s=e.retention_s,
+            click_ttl_s=e.click_ttl_s,
+            timeout_s=e.timeout_s,
+            key_prefix=e.key_prefix,
+        )
+    return MemoryExposureStore(
+        granularity_s=e.granularity_s,
+        retention_s=e.retention_s,
+        click_ttl_s=e.click_ttl_s,
+        max_requests=e.memory_max_requests,
+    )
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    store: ExposureStore | None = None,
+    metrics: ServiceMetrics | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    metrics = metrics or ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_threads()
+        try:
+            registry = await RegistryHolder.load(settings)
+        except VariantLoadError as e:
+            log.error("refusing to start: %s", e)
+            raise
+        own_store = store is None
+        exposure_store = store if store is not None else make_store(settings)
+        e = settings.exposure
+        recorder = ExposureRecorder(
+            exposure_store,
+            metrics,
+            queue_size=e.queue_size,
+            batch_max=e.batch_max,
+            retry_interval_s=e.retry_interval_s,
+        )
+        state = ServiceState(
+            settings=settings,
+            metrics=metrics,
+            registry=registry,
+            assigner=BucketAssigner(
+                {b: c.weight for b, c in settings.buckets.items()}, settings.ab.salt
+            ),
+            store=exposure_store,
+            recorder=recorder,
+            clock=clock,
+        )
+        state.publish_models()
+        app.state.service = state
+        recorder.start()
+        log.info(
+            "serving %s with the %s exposure store",
+            {n: d["model_version"] for n, d in registry.current.describe().items()},
+            exposure_store.name,
+        )
+        try:
+            yield
+        finally:
+            await recorder.stop(drain_timeout_s=2.0)
+            if own_store:
+                await exposure_store.close()
+
+    app = FastAPI(
+        title="longtail-rec",
+        summary="Long-tail-aware retrieval with per-bucket exposure accounting",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ClientError)
+    async def client_error(_: Request, exc: ClientError) -> JSONResponse:
+        return exc.response()
+
+    for module in (recommend, feedback, stats, ops, admin):
+        app.include_router(module.router)
+    app.add_middleware(
+        ServiceMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        log_requests=settings.access_log,
+    )
+    return app

@@ -1,0 +1,54 @@
+"""``POST /feedback``: a click on an item that a recommendation showed.
+
+The click names the recommendation's ``request_id`` and the ``item_id``; the bucket and the
+head/tail label come from what the service itself recorded, never from the client, and each
+(request, item) counts once. A click on something not shown (or shown longer ago than
+``exposure.click_ttl_s``) is a 404. When the store is unreachable, 503: stats degrade, nothing
+else does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from service.errors import ClientError, field_error
+from service.exposure.events import Click, ClickOutcome
+from service.exposure.store import StoreUnavailable
+from service.schemas import FeedbackRequest, FeedbackResponse
+from service.state import ServiceState, get_state
+
+router = APIRouter()
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The item was not shown in that request (or it expired)"},
+    422: {"description": "Invalid field; detail[].loc names it"},
+    503: {"description": "Exposure store unavailable"},
+}
+
+
+@router.post("/feedback", response_model=FeedbackResponse, responses=_ERRORS)
+async def feedback(
+    body: FeedbackRequest, state: Annotated[ServiceState, Depends(get_state)]
+) -> FeedbackResponse | JSONResponse:
+    # Read-your-writes within this replica: the shown list may still be in the recorder's queue.
+    await state.recorder.flush(state.settings.exposure.timeout_s)
+    try:
+        result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
+    except StoreUnavailable as e:
+        state.recorder.mark(False, "click")
+        return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+    state.recorder.mark(True, "click")
+    if result.outcome is ClickOutcome.NOT_SHOWN:
+        raise ClientError(
+            404,
+            ["body", "item_id"],
+            f"item {body.item_id!r} was not shown in request {body.request_id!r} "
+            f"(or that request is older than {state.settings.exposure.click_ttl_s} s)",
+            "not_shown",
+        )
+    assert result.bucket is not None and result.tail is not None
+    outcome = "counted" if result.outcome is ClickOutcome.COUNTED else "duplicate"
+    return FeedbackResponse(outcome=outcome, bucket=result.bucket, tail=result.tail)

@@ -1,0 +1,85 @@
+"""A variant: a serving bundle plus its options (λ_p for MIRec), and the recommendation itself.
+
+Rules (see service/README.md):
+
+- a known user (``user_id`` in the bundle) is embedded from the bundle's own feature row; the
+  request's ``features`` are still checked against the bundle's fields (a typo is a 422 whatever
+  the user) but not used;
+- an unknown user is embedded from the request's ``features`` alone (cold start), never an error;
+- ``history`` and ``exclude`` are both excluded from the results; ids that are not in this
+  bundle's catalogue are ignored (they may belong to another bundle);
+- λ_p: the request's override, else the variant's configured value, else the bundle manifest's.
+  Only MIRec bundles have a λ_p; an override for any other kind is a 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.serving_bundle import ServingBundle
+
+
+class LambdaNotApplicable(ValueError):
+    """A λ_p override for a variant whose bundle is not MIRec."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_ids: tuple[str, ...]
+    scores: tuple[float, ...]
+    tail: tuple[bool, ...]
+    cold_start: bool
+    lambda_p: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Variant:
+    name: str
+    serving: ServingBundle
+    lambda_p: float | None  # the variant's default; None unless the bundle is MIRec
+
+    @property
+    def model_version(self) -> str:
+        return self.serving.model_version
+
+    def _excluded(self, ids: Iterable[str]) -> np.ndarray:
+        pos = self.serving.item_pos
+        return np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
+
+    def recommend(
+        self,
+        user_id: str,
+        k: int,
+        *,
+        history: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        features: Mapping[str, str | list[str]] | None = None,
+        lambda_p: float | None = None,
+    ) -> Recommendation:
+        sb = self.serving
+        raw = dict(features or {})
+        sb.features.check(raw)  # UnknownFeature names the field
+        if lambda_p is not None and self.lambda_p is None:
+            raise LambdaNotApplicable(
+                f"lambda_p applies to MIRec bundles only; variant {self.name!r} serves a "
+                f"{sb.kind!r} bundle"
+            )
+        lam = self.lambda_p if lambda_p is None else float(lambda_p)
+        user_idx = sb.user_pos.get(user_id)
+        if user_idx is None:
+            query = sb.cold_query(raw, lam)
+        else:
+            query = sb.known_query(user_idx, lam)
+        found = sb.index.search(query, k, self._excluded([*history, *exclude]))
+        ids = sb.bundle.item_ids
+        tail = sb.bundle.is_tail
+        return Recommendation(
+            item_ids=tuple(ids[i] for i in found.ids),
+            scores=tuple(float(s) for s in found.scores),
+            tail=tuple(bool(tail[i]) for i in found.ids),
+            cold_start=user_idx is None,
+            lambda_p=lam,
+        )

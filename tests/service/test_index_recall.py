@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.index import build_index
+from service.recall import recall_against_exact
+from service.settings import IndexOptions
+
+
+def test_recall_is_split_by_the_slice_of_the_true_neighbours() -> None:
+    is_tail = np.array([False, False, True, True, True])
+    exact = np.array([[0, 2, 3], [1, 4, 2]])
+    approx = np.array([[0, 2, 1], [1, 0, -1]])  # lost tail items 3, 4 and 2
+    all_, head, tail, head_truth, tail_truth = recall_against_exact(exact, approx, is_tail)
+    assert (head_truth, tail_truth) == (2, 4)
+    assert head == 1.0 and tail == pytest.approx(1 / 4) and all_ == pytest.approx(3 / 6)
+    assert recall_against_exact(exact[:, :1], approx[:, :1], is_tail)[2] is None  # no tail truth
+
+
+def test_flat_search_is_exact_and_excludes_by_over_fetching() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 12)).astype(np.float32)
+    q = rng.standard_normal(12).astype(np.float32)
+    index = build_index(x, IndexOptions())
+    order = np.argsort(-(x @ q), kind="stable")
+    r = index.search(q, 10)
+    assert list(r.ids) == list(order[:10])
+    np.testing.assert_allclose(r.scores, (x @ q)[order[:10]], rtol=1e-5)
+    r = index.search(q, 10, exclude=order[:25])
+    assert list(r.ids) == list(order[25:35])
+
+
+def test_bad_embeddings_are_refused() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        build_index(np.array([[np.nan, 1.0]], dtype=np.float32), IndexOptions())
+    with pytest.raises(ValueError, match="non-empty"):
+        build_index(np.zeros((0, 4), dtype=np.float32), IndexOptions())
