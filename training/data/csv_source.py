@@ -1,0 +1,168 @@
+"""A user's own data: an interactions file plus optional item / user feature files (``CsvConfig``).
+
+Every file has a header row. The interactions file maps ``user_col`` and ``item_col`` (and
+optionally ``timestamp_col``, integers) by name; other columns are ignored. A feature file is keyed
+by ``item_key`` / ``user_key``; each of its other columns becomes a categorical field of the same
+name, single-valued unless listed in ``item_multi`` / ``user_multi`` (then split on ``multi_sep``).
+Feature rows for ids that never occur in the interactions are ignored; ids without a row keep
+unknown features. Paths are relative to ``data_dir`` (an absolute path is used as is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.feature_table import CategoricalField
+from training.config import CsvConfig
+from training.data.buckets import parse_int
+from training.data.csv_rows import read_csv_rows
+from training.data.dataset import Dataset
+from training.data.errors import DataError
+from training.data.indexing import (
+    align,
+    first_seen_index,
+    id_field,
+    id_strings,
+    multi_from_rows,
+    single_from_rows,
+    table,
+)
+
+
+def _interactions(
+    path: Path, cfg: CsvConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Raw user / item id string arrays ``[n]`` and int64 timestamps ``[n]`` (or None)."""
+    if cfg.user_col == cfg.item_col:
+        raise DataError(f"csv.user_col and csv.item_col are both {cfg.user_col!r}", path=path)
+    required = [cfg.user_col, cfg.item_col]
+    if cfg.timestamp_col is not None:
+        required.append(cfg.timestamp_col)
+    f = read_csv_rows(path, delimiter=cfg.sep, encoding=cfg.encoding, required=required)
+    iu, ii = f.column(cfg.user_col), f.column(cfg.item_col)
+    it = f.column(cfg.timestamp_col) if cfg.timestamp_col is not None else None
+    users: list[str] = []
+    items: list[str] = []
+    stamps: list[int] = []
+    for row, number in zip(f.rows, f.line_numbers, strict=True):
+        user, item = row[iu].strip(), row[ii].strip()
+        if not user:
+            raise DataError(f"empty user id in column {cfg.user_col!r}", path=path, line=number)
+        if not item:
+            raise DataError(f"empty item id in column {cfg.item_col!r}", path=path, line=number)
+        if it is not None:
+            ts = parse_int(row[it])
+            if ts is None:
+                raise DataError(
+                    f"column {cfg.timestamp_col!r}: timestamp is not an integer: {row[it]!r}",
+                    path=path,
+                    line=number,
+                )
+            stamps.append(ts)
+        users.append(user)
+        items.append(item)
+    if not users:
+        raise DataError("no interactions (only a header)", path=path)
+    timestamps = np.asarray(stamps, dtype=np.int64) if it is not None else None
+    return np.asarray(users), np.asarray(items), timestamps
+
+
+@dataclass(frozen=True)
+class _FeatureColumns:
+    """A feature file's non-key columns in header order, each a mapping id -> raw value(s)."""
+
+    names: list[str]
+    single: dict[str, dict[str, str]]  # column -> id -> value ('' = unknown)
+    multi: dict[str, dict[str, tuple[str, ...]]]  # column -> id -> values (deduplicated)
+
+    def fields(self, ids: tuple[str, ...]) -> list[CategoricalField]:
+        out: list[CategoricalField] = []
+        for c in self.names:
+            if c in self.multi:
+                out.append(multi_from_rows(c, align(ids, self.multi[c]), lambda v: v))
+            else:
+                out.append(single_from_rows(c, align(ids, self.single[c]), lambda v: v or None))
+        return out
+
+
+def _features(
+    path: Path, cfg: CsvConfig, key: str, multi: list[str], id_name: str, multi_setting: str
+) -> _FeatureColumns:
+    """Read one feature file; errors name the file, the column and (for bad rows) the line."""
+    f = read_csv_rows(path, delimiter=cfg.sep, encoding=cfg.encoding, required=[key])
+    for name in multi:
+        if name not in f.header:
+            raise DataError(
+                f"{multi_setting} lists column {name!r}, which is not in the file; "
+                f"columns found: {list(f.header)}",
+                path=path,
+            )
+    if key in multi:
+        raise DataError(f"{multi_setting} lists the key column {key!r}", path=path)
+    ik = f.column(key)
+    names = [c for c in f.header if c != key]
+    for c in names:
+        if not c:
+            raise DataError("a feature column has an empty name in the header", path=path)
+        if c == id_name:
+            raise DataError(
+                f"feature column {c!r} clashes with the id field {id_name!r}; rename it",
+                path=path,
+            )
+    single: dict[str, dict[str, str]] = {c: {} for c in names if c not in multi}
+    multi_values: dict[str, dict[str, tuple[str, ...]]] = {c: {} for c in names if c in multi}
+    index = {c: f.header.index(c) for c in names}
+    first_line: dict[str, int] = {}
+    for row, number in zip(f.rows, f.line_numbers, strict=True):
+        k = row[ik].strip()
+        if not k:
+            raise DataError(f"empty key in column {key!r}", path=path, line=number)
+        if k in first_line:
+            raise DataError(
+                f"duplicate key {k!r} in column {key!r} (first on line {first_line[k]})",
+                path=path,
+                line=number,
+            )
+        first_line[k] = number
+        for c, values in single.items():
+            values[k] = row[index[c]].strip()
+        for c, bags in multi_values.items():
+            parts = (p.strip() for p in row[index[c]].split(cfg.multi_sep))
+            bags[k] = tuple(dict.fromkeys(p for p in parts if p))  # dedupe, keep order
+    return _FeatureColumns(names, single, multi_values)
+
+
+def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:
+    """Load the files named by ``cfg`` under ``data_dir``."""
+    if len(cfg.sep) != 1:
+        raise DataError(f"csv.sep must be a single character, got {cfg.sep!r}")
+    raw_users, raw_items, timestamps = _interactions(data_dir / cfg.interactions, cfg)
+    user_codes, user_uniques = first_seen_index(raw_users)
+    item_codes, item_uniques = first_seen_index(raw_items)
+    user_ids, item_ids = id_strings(user_uniques), id_strings(item_uniques)
+
+    item_fields = [id_field("item_id", item_ids)]
+    if cfg.item_features is not None:
+        item_fields += _features(
+            data_dir / cfg.item_features, cfg, cfg.item_key, cfg.item_multi, "item_id",
+            "csv.item_multi",
+        ).fields(item_ids)
+    user_fields = [id_field("user_id", user_ids)]
+    if cfg.user_features is not None:
+        user_fields += _features(
+            data_dir / cfg.user_features, cfg, cfg.user_key, cfg.user_multi, "user_id",
+            "csv.user_multi",
+        ).fields(user_ids)
+    return Dataset(
+        name="csv",
+        user_ids=user_ids,
+        item_ids=item_ids,
+        users=user_codes,
+        items=item_codes,
+        timestamps=timestamps,
+        item_features=table(*item_fields),
+        user_features=table(*user_fields),
+    )
