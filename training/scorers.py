@@ -14,8 +14,8 @@ def embedding_scorer(user_vectors: np.ndarray, item_vectors: np.ndarray) -> Scor
     This is exactly what the service's inner-product index computes, so offline metrics measured
     through it are the metrics of the served model.
     """
-    users = torch.from_numpy(np.ascontiguousarray(user_vectors, dtype=np.float32))
-    items_t = torch.from_numpy(np.ascontiguousarray(item_vectors, dtype=np.float32)).T.contiguous()
+    users = torch.tensor(np.asarray(user_vectors, dtype=np.float32))
+    items_t = torch.tensor(np.asarray(item_vectors, dtype=np.float32)).T.contiguous()
 
     def score(batch: np.ndarray) -> torch.Tensor:
         return users[torch.from_numpy(batch)] @ items_t  # [B, n_items]
