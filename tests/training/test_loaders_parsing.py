@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from training.data.buckets import age_bucket, parse_int, year_bucket, zip_prefix
 from training.data.csv_rows import read_csv_rows
@@ -77,3 +81,50 @@ def test_buckets_and_tokens() -> None:
     assert title_tokens("The Lord of the Rings: The Two Towers, A") == [
         "lord", "rings", "two", "towers"
     ]
+
+
+
+# --- round trips over generated inputs -------------------------------------------------------
+
+_int64 = st.integers(min_value=-(2**62), max_value=2**62)
+_field = st.text(alphabet=st.sampled_from(list('ab;,"é x')), max_size=6)
+_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@_SETTINGS
+@given(
+    rows=st.lists(st.lists(_int64, min_size=3, max_size=3), min_size=1, max_size=30),
+    blanks=st.sets(st.integers(min_value=0, max_value=30), max_size=5),
+    sep=st.sampled_from(["::", "\t", "|"]),
+)
+def test_int_table_round_trip(
+    tmp_path: Path, rows: list[list[int]], blanks: set[int], sep: str
+) -> None:
+    lines: list[str] = []
+    expected_lines: list[int] = []
+    for k, row in enumerate(rows):
+        if k in blanks:
+            lines.append("")
+        lines.append(sep.join(str(v) for v in row))
+        expected_lines.append(len(lines))
+    p = tmp_path / "t.dat"
+    p.write_text("\n".join(lines) + "\n", encoding="ascii")
+    t = read_int_table(p, sep, ("a", "b", "c"), (3,))
+    assert t.values.tolist() == rows and t.line_numbers.tolist() == expected_lines
+
+
+@_SETTINGS
+@given(rows=st.lists(st.lists(_field, min_size=3, max_size=3), min_size=1, max_size=20))
+def test_csv_rows_round_trip_with_quoted_separators(tmp_path: Path, rows: list[list[str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(["A", "B", "C"])
+    writer.writerows(rows)
+    p = tmp_path / "r.csv"
+    p.write_text(buf.getvalue(), encoding="latin-1")
+    got = read_csv_rows(
+        p, delimiter=";", encoding="latin-1", required=["A", "B", "C"], single_line=True
+    )
+    assert got.rows == rows and got.line_numbers == list(range(2, len(rows) + 2))
