@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
-from service.access_log import configure_logging
-from service.app import create_app
 from service.settings import SettingsError, load_settings
 
 
@@ -20,6 +16,12 @@ def main() -> int:
     except SettingsError as e:
         print(f"service: {e}", file=sys.stderr)
         return 2
+    # Imported only now: a bad config is reported without first loading torch and FAISS.
+    import uvicorn
+
+    from service.access_log import configure_logging
+    from service.app import create_app
+
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),

@@ -21,10 +21,11 @@ from contextlib import asynccontextmanager
 import faiss
 import torch
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from service.ab import BucketAssigner
-from service.errors import ClientError
+from service.errors import ClientError, validation_error
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
 from service.exposure.redis_store import RedisExposureStore
@@ -127,6 +128,7 @@ def create_app(
     async def client_error(_: Request, exc: ClientError) -> JSONResponse:
         return exc.response()
 
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     for module in (recommend, feedback, stats, ops, admin):
         app.include_router(module.router)
     app.add_middleware(

@@ -4,9 +4,16 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+_MAX_ECHO = 512  # bytes of a client's invalid input echoed back in an error
 
 
 def field_error(
@@ -31,3 +38,45 @@ class ClientError(Exception):
 
     def response(self) -> JSONResponse:
         return field_error(self.status, self.loc, self.msg, self.type_, **self.extra)
+
+
+def _echo(value: Any) -> Any:
+    """The offending input, if it is small and strict JSON; otherwise a short repr.
+
+    FastAPI's default handler echoes the input as is: a NaN or Infinity (which Python's json
+    parser accepts) then makes the error response itself unencodable, i.e. a 500.
+    """
+    try:
+        text = json.dumps(jsonable_encoder(value), allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)[:_MAX_ECHO]
+    if len(text) > _MAX_ECHO:
+        return f"<{len(text)} bytes, not echoed>"
+    return json.loads(text)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 in FastAPI's usual shape, but always encodable (see ``_echo``)."""
+    details = []
+    for err in exc.errors():
+        item: dict[str, Any] = {
+            "loc": list(err.get("loc", ())),
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        if "input" in err:
+            item["input"] = _echo(err["input"])
+        if "ctx" in err:
+            item["ctx"] = _finite(jsonable_encoder(err["ctx"], custom_encoder={Exception: str}))
+        details.append(item)
+    return JSONResponse(status_code=422, content={"detail": details})

@@ -33,8 +33,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 async def feedback(
     body: FeedbackRequest, state: Annotated[ServiceState, Depends(get_state)]
 ) -> FeedbackResponse | JSONResponse:
-    # Read-your-writes within this replica: the shown list may still be in the recorder's queue.
-    await state.recorder.flush(state.settings.exposure.timeout_s)
+    # Read-your-writes within this replica: the shown list may still be in the recorder's queue
+    # (not worth waiting for while the store is failing anyway).
+    if state.recorder.healthy:
+        await state.recorder.flush(state.settings.exposure.timeout_s)
     try:
         result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
     except StoreUnavailable as e:

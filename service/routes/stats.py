@@ -52,7 +52,8 @@ async def _read(
                 valid_buckets=names,
             )
         names = [bucket]
-    await state.recorder.flush(state.settings.exposure.timeout_s)
+    if state.recorder.healthy:  # include what is still queued, unless the store is failing
+        await state.recorder.flush(state.settings.exposure.timeout_s)
     end = state.clock()
     start = end - (window_s or retention)
     windows = await state.store.read(names, start, end)

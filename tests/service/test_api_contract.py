@@ -154,6 +154,12 @@ def test_oversized_and_malformed_bodies(client: httpx.Client) -> None:
         "/recommend", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert bad.status_code == 422
+    for raw, where in (
+        (b'{"user_id": "u1", "k": NaN}', ["body", "k"]),
+        (b'{"user_id": "u1", "lambda_p": Infinity}', ["body", "lambda_p"]),
+    ):
+        r = client.post("/recommend", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and loc(r) == [where]  # and the error itself is valid JSON
     deep = client.post(
         "/recommend", content=b"[" * 200_000, headers={"content-type": "application/json"}
     )
