@@ -33,7 +33,7 @@ from service.exposure.store import ExposureStore
 from service.metrics import ServiceMetrics
 from service.middleware import ServiceMiddleware
 from service.registry import RegistryHolder, VariantLoadError
-from service.routes import admin, feedback, ops, recommend, stats
+from service.routes import admin, dashboard, feedback, ops, recommend, stats
 from service.settings import ServiceSettings
 from service.state import ServiceState
 
@@ -129,7 +129,7 @@ def create_app(
         return exc.response()
 
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    for module in (recommend, feedback, stats, ops, admin):
+    for module in (recommend, feedback, stats, ops, admin, dashboard):
         app.include_router(module.router)
     app.add_middleware(
         ServiceMiddleware,

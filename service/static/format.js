@@ -36,3 +36,10 @@ export function clock(unixSeconds) {
 export function clockSeconds(unixSeconds) {
   return new Date(unixSeconds * 1000).toISOString().slice(11, 19);
 }
+
+export function duration(seconds) {
+  const s = Math.round(seconds);
+  if (s % 3600 === 0) return `${s / 3600} h`;
+  if (s % 60 === 0) return `${s / 60} min`;
+  return `${s} s`;
+}

@@ -1,0 +1,147 @@
+"""No Docker engine runs here, so check statically that the compose file and the Dockerfile parse
+and name commands, files, ports and routes that exist in this repository."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = REPO / "docker" / "Dockerfile"
+APP_ROOT = "/app"  # the image's WORKDIR
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def instr(name: str) -> list[str]:
+    return [args for word, args in dockerfile() if word == name]
+
+
+def exec_form(args: str) -> list[str]:
+    return json.loads(args) if args.startswith("[") else shlex.split(args)
+
+
+def env_of_image() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for args in instr("ENV"):
+        for pair in shlex.split(args):
+            key, _, value = pair.partition("=")
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def in_repo(container_path: str) -> Path:
+    """The repo file a path inside the image comes from (the image copies the repo under /app)."""
+    assert container_path.startswith(APP_ROOT + "/"), container_path
+    return REPO / container_path[len(APP_ROOT) + 1 :]
+
+
+def test_dockerfile_copies_existing_paths_and_runs_the_service() -> None:
+    assert instr("WORKDIR") == [APP_ROOT]
+    for args in instr("COPY"):
+        *sources, _dest = shlex.split(args)
+        for src in sources:
+            assert (REPO / src).exists(), f"COPY {src}: not in the repo"
+    assert exec_form(instr("CMD")[-1]) == ["python", "-m", "service"]
+    assert (REPO / "service" / "__main__.py").exists()
+    env = env_of_image()
+    assert instr("EXPOSE") == [env["PORT"]]
+    assert in_repo(env["LONGTAIL_CONFIG"]).is_file()
+    # torch pinned to the same version as `make setup`, from the CPU-only wheel index.
+    pins = set(re.findall(r"torch==([\w.+]+)", (REPO / "Makefile").read_text()))
+    run = " ".join(instr("RUN"))
+    assert pins and all(f"torch=={p}" in run for p in pins)
+    assert "download.pytorch.org/whl/cpu" in run
+    health = instr("HEALTHCHECK")[0]
+    assert f"127.0.0.1:{env['PORT']}/healthz" in health
+
+
+def test_the_image_installs_every_service_package() -> None:
+    import tomllib
+
+    packages = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    on_disk = {
+        ".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "service").rglob("__init__.py")
+    }
+    assert on_disk <= packages, f"not installed by `pip install .`: {sorted(on_disk - packages)}"
+
+
+def test_compose_services_wire_up(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) >= {"redis", "trainer", "api"}
+    assert services["redis"]["healthcheck"]["test"][-1] == "ping"
+    for name in ("trainer", "api"):
+        assert services[name]["image"] == services["trainer"]["image"]
+    build = services["trainer"]["build"]
+    assert (REPO / build["context"] / build["dockerfile"]) == DOCKERFILE
+    api = services["api"]
+    assert api["depends_on"] == {
+        "redis": {"condition": "service_healthy"},
+        "trainer": {"condition": "service_completed_successfully"},
+    }
+    assert services["trainer"].get("restart") == "no"
+    env = api["environment"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert api["ports"] == [f"{env['PORT']}:{env['PORT']}"]
+    assert f"127.0.0.1:{env['PORT']}/readyz" in " ".join(api["healthcheck"]["test"])
+    assert in_repo(env["LONGTAIL_CONFIG"]).is_file()
+    # Both containers mount the same named volume where the bundle lives.
+    mounts = {name: services[name]["volumes"][0].split(":") for name in ("trainer", "api")}
+    assert mounts["trainer"][:2] == mounts["api"][:2] == ["bundles", f"{APP_ROOT}/artifacts"]
+    assert "bundles" in compose["volumes"]
+
+
+def test_trainer_writes_the_bundle_the_api_serves(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = " ".join(compose["services"]["trainer"]["command"][2:])
+    argv = shlex.split(script.split("||", 1)[1])
+    assert argv[:4] == ["python", "-m", "training", "train"]
+    config = argv[argv.index("--config") + 1]
+    out = argv[argv.index("--out") + 1]
+    assert (REPO / config).is_file()
+    # The api's config serves exactly that directory, in every variant.
+    api_env = compose["services"]["api"]["environment"]
+    for var in ("REDIS_URL", "ADMIN_TOKEN", "HOST", "PORT"):
+        monkeypatch.delenv(var, raising=False)
+    settings = load_settings(in_repo(api_env["LONGTAIL_CONFIG"]))
+    assert {str(v.bundle) for v in settings.variants.values()} == {out}
+    assert set(settings.buckets) == {"control", "treatment"}
+    # And the trainer's command line is one the training CLI accepts.
+    help_text = subprocess.run(
+        [sys.executable, "-m", "training", "train", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        help_text.returncode == 0 and "--config" in help_text.stdout and "--out" in help_text.stdout
+    )
