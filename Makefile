@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_BUNDLE ?= artifacts/demo_bundle
 
-.PHONY: setup test demo bench lint results clean
+.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report
 
 setup: $(STAMP)
 
@@ -17,8 +17,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
+
+# The dashboard's browser test drives Debian's chromium through chromium-driver (a test tool's own
+# browser download does not work offline). Installed only when missing; apt-get update only when
+# the plain install fails (a fresh image's package lists may be empty or stale).
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+	  $(APT) install -y -q chromium chromium-driver || \
+	  { $(APT) update -q && $(APT) install -y -q chromium chromium-driver; }; \
+	fi
+
+# Regenerates docs/img/dashboard.png: three buckets, simulated traffic, headless Chromium.
+dashboard-screenshot: setup browser
+	$(BIN)/python scripts/dashboard_screenshot.py --out docs/img/dashboard.png
+
+# Head/tail bars and exposure curves of every results file, into docs/results/figures/.
+report: setup
+	$(BIN)/python -m training report --results docs/results/*.json --out docs/results/figures
 
 demo: setup
 	$(BIN)/python -m training demo

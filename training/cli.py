@@ -76,6 +76,20 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from training.report import ReportError, render_report
+
+    out = None if args.beside else Path(args.out)
+    try:
+        for results in args.results:
+            for png in render_report(Path(results), out):
+                print(png)
+    except ReportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from training.demo import run_demo
 
@@ -123,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     sp.add_argument("--out", default=None, help="results path stem (default: from the config)")
     sp.set_defaults(func=cmd_experiment)
+
+    sp = sub.add_parser("report", help="results files -> head/tail bars and exposure curves (PNG)")
+    sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")
+    sp.add_argument("--out", default="docs/results/figures", help="folder for the PNGs")
+    sp.add_argument("--beside", action="store_true", help="write each file's PNGs next to it")
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("demo", help="the embedded default end to end")
     sp.add_argument("--no-serve", action="store_true", help="stop after training the bundle")
