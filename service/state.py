@@ -42,6 +42,8 @@ class ServiceState:
                     recall.labels(name, part).set(value)
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, and that hop
+    # would cost more than the whole recommendation for a small catalogue.
     state: ServiceState = request.app.state.service
     return state

@@ -25,7 +25,7 @@ router = APIRouter()
 log = logging.getLogger("service.admin")
 
 
-def require_admin(
+async def require_admin(
     state: Annotated[ServiceState, Depends(get_state)],
     authorization: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> None:

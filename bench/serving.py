@@ -1,0 +1,418 @@
+"""``make bench`` (serving part): the service under load, with its references, in one run.
+
+For each catalogue: the service as its own process (``python -m service``, one uvicorn worker,
+Redis exposure store unless noted), load from a separate process (wrk, else an asyncio client):
+requests/s at 32 connections, p50/p99 at 1 and at 32 connections, the server's peak RSS. In the
+same run, two references: a bare FastAPI endpoint parsing the same body and returning a fixed list
+(``bench/serving_bare.py``: the framework's ceiling) and the index search alone (in process, one
+thread), with recall@50 of approximate indexes against exact search on head and tail items.
+Writes ``<out>.json`` and ``<out>.md`` (default docs/benchmarks/serving).
+
+    python bench/serving.py                      # the full measurement (tens of minutes)
+    python bench/serving.py --quick --scale 0.05 --catalogues ml1m,100k --out /tmp/serving
+                                                 # a smoke run of every code path
+
+Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; ``--ml1m-bundle`` to use a
+trained bundle), ``100k`` (100,000 items, exact and HNSW), ``1m`` (1,000,000 items, IVF by
+default, ``--large-index hnsw``). Without a given bundle, a random-weight MIRec bundle of that
+shape is built under artifacts/bench/ (serving cost depends on shapes; recall on the embedding
+distribution, so prefer trained bundles for the recall figures — the report names the source).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import httpx
+import numpy as np
+import redis
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serving_bundles import synthetic_bundle  # noqa: E402
+from serving_load import run_load  # noqa: E402
+from serving_report import render  # noqa: E402
+
+from service.serving_bundle import load_serving_bundle  # noqa: E402
+from service.settings import IndexOptions  # noqa: E402
+
+K = 10
+HNSW = {"kind": "hnsw", "hnsw_m": 32, "hnsw_ef_construction": 200, "hnsw_ef_search": 128}
+IVF = {"kind": "ivf", "ivf_nprobe": 64}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} during startup")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout_s} s")
+
+
+def serve_and_load(
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    users: list[str],
+    args: argparse.Namespace,
+    log: Path,
+) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(url, proc, timeout_s=3600)
+            run_load(url, users, K, 32, args.warmup)  # warm-up: caches, allocator, JIT-free paths
+            c1 = run_load(url, users, K, 1, args.duration)
+            c32 = run_load(url, users, K, 32, args.duration)
+            rss = peak_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return {"load": {"c1": c1, "c32": c32}, "peak_rss_mb": rss}
+
+
+def service_case(
+    name: str,
+    catalogue: str,
+    bundle: Path,
+    index: dict[str, Any],
+    store: str,
+    users: list[str],
+    args: argparse.Namespace,
+    workdir: Path,
+) -> dict[str, Any]:
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    index_toml = ", ".join(
+        f"{k} = {json.dumps(v)}" for k, v in {**index, "recall_queries": 0}.items()
+    )
+    cfg = workdir / f"{name}.toml"
+    cfg.write_text(
+        f"build_threads = {os.cpu_count() or 1}\naccess_log = {str(args.access_log).lower()}\n"
+        f'[variants.v]\nbundle = "{bundle}"\nindex = {{ {index_toml} }}\n'
+        f'[buckets.control]\nvariant = "v"\nweight = 1\n'
+        f'[exposure]\nkey_prefix = "{prefix}"\nqueue_size = 100000\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ADMIN_TOKEN")}
+    env.update(LONGTAIL_CONFIG=str(cfg), HOST="127.0.0.1", PORT=str(free_port()))
+    if store == "redis":
+        env["REDIS_URL"] = args.redis_url
+    print(f"-- {name}: {catalogue}, {index['kind']}, {store}", flush=True)
+    result = serve_and_load(
+        [sys.executable, "-m", "service"],
+        env,
+        int(env["PORT"]),
+        users,
+        args,
+        workdir / f"{name}.log",
+    )
+    if store == "redis":
+        client = redis.Redis.from_url(args.redis_url)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for i in range(0, len(keys), 1000):
+            client.delete(*keys[i : i + 1000])
+    return {"name": name, "catalogue": catalogue, "index": index["kind"], "store": store, **result}
+
+
+def index_alone(
+    catalogue: str, bundle: Path, index: dict[str, Any], source: str, n_queries: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Build the index in process, time single searches, and measure recall@50 head/tail."""
+    from service.recall import measure_recall
+
+    opts = IndexOptions(**index, recall_queries=0)
+    t = time.perf_counter()
+    sb = load_serving_bundle(
+        bundle, opts, precompute_users_max=200_000, threads=os.cpu_count() or 1
+    )
+    build_s = time.perf_counter() - t
+    rng = np.random.default_rng(0)
+    n_users = len(sb.bundle.user_ids)
+    picks = rng.choice(n_users, size=min(n_queries, n_users), replace=False)
+    queries = np.stack([sb.known_query(int(u), sb.bundle.lambda_p) for u in picks])
+    faiss.omp_set_num_threads(1)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        sb.index.search(q, K)
+        times.append(time.perf_counter() - t)
+    times_us = np.asarray(times) * 1e6
+    recall = None
+    if index["kind"] != "flat":
+        recall = measure_recall(
+            sb.index,
+            sb.bundle.embeddings,
+            queries,
+            sb.bundle.is_tail,
+            50,
+            threads=os.cpu_count() or 1,
+        ).as_dict()
+    users = [sb.bundle.user_ids[int(u)] for u in picks[:1000]]
+    row = {
+        "catalogue": catalogue,
+        "index": index["kind"],
+        "n_items": sb.n_items,
+        "index_dim": sb.index.dim,
+        "build_s": build_s,
+        "p50_us": float(np.percentile(times_us, 50)),
+        "p99_us": float(np.percentile(times_us, 99)),
+        "searches_per_s": float(len(times) / (times_us.sum() / 1e6)),
+        "recall": recall,
+        "bundle_source": source,
+    }
+    del sb
+    gc.collect()
+    return row, users
+
+
+def catalogue_plan(args: argparse.Namespace) -> list[dict[str, Any]]:
+    s = args.scale
+    big_index = HNSW if args.large_index == "hnsw" else IVF
+    plan = {
+        "ml1m": {
+            "label": "ML-1M MIRec (3,706 items, index_dim 128)",
+            "items": 3706,
+            "users": 6040,
+            "bundle": args.ml1m_bundle,
+            "runs": [("flat", "redis"), ("flat", "memory")],
+        },
+        "100k": {
+            "label": f"synthetic {int(100_000 * s):,} items, MIRec",
+            "items": int(100_000 * s),
+            "users": 50_000,
+            "bundle": args.bundle_100k,
+            "runs": [("flat", "redis"), ("hnsw", "redis")],
+        },
+        "1m": {
+            "label": f"synthetic {int(1_000_000 * s):,} items (large)",
+            "items": int(1_000_000 * s),
+            "users": 100_000,
+            "bundle": args.bundle_1m,
+            "runs": [(big_index["kind"], "redis")],
+        },
+    }
+    indexes = {"flat": {"kind": "flat"}, "hnsw": HNSW, "ivf": IVF}
+    out = []
+    for key in args.catalogues.split(","):
+        p = plan[key]
+        out.append({"key": key, **p, "runs": [(indexes[i], st) for i, st in p["runs"]]})
+    return out
+
+
+def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    cases = {c["name"]: c for c in doc["cases"]}
+    alone = {(a["catalogue"], a["index"]): a for a in doc["index_alone"]}
+    bare = cases["bare"]["load"]["c32"]["rps"]
+    out = []
+
+    def add(target: str, measured: str, met: bool | None) -> None:
+        out.append({"target": target, "measured": measured, "met": met})
+
+    if "ml1m-flat-redis" in cases:
+        r = cases["ml1m-flat-redis"]["load"]["c32"]["rps"]
+        add("ML-1M exact ≥ 50% of the bare endpoint's req/s", f"{r / bare:.0%}", r / bare >= 0.5)
+        if "ml1m-flat-memory" in cases:
+            m = cases["ml1m-flat-memory"]["load"]["c32"]["rps"]
+            add(
+                "Redis store costs ≤ 15% throughput vs in-memory",
+                f"{1 - r / m:.1%} slower",
+                1 - r / m <= 0.15,
+            )
+    if "100k-flat-redis" in cases:
+        p50 = cases["100k-flat-redis"]["load"]["c1"]["p50_ms"]
+        add("100k exact: p50 at 1 connection ≤ 5 ms", f"{p50:.2f} ms", p50 <= 5)
+    if "100k-hnsw-redis" in cases:
+        c = cases["100k-hnsw-redis"]["load"]
+        add(
+            "100k HNSW ≥ 30% of the bare endpoint's req/s",
+            f"{c['c32']['rps'] / bare:.0%}",
+            c["c32"]["rps"] / bare >= 0.3,
+        )
+        add(
+            "100k HNSW: p50 at 1 connection ≤ 2 ms",
+            f"{c['c1']['p50_ms']:.2f} ms",
+            c["c1"]["p50_ms"] <= 2,
+        )
+        rec = alone[("100k", "hnsw")]["recall"]
+        add(
+            "100k HNSW recall@50 vs exact ≥ 0.95 on head and on tail",
+            f"head {rec['head']:.3f}, tail {rec['tail']:.3f}",
+            rec["head"] >= 0.95 and rec["tail"] >= 0.95,
+        )
+    for name, c in cases.items():
+        if name.startswith("1m-"):
+            rss = c["peak_rss_mb"]
+            add(
+                "1M: peak RSS ≤ 3 GB",
+                f"{rss:,.0f} MB" if rss else "–",
+                None if rss is None else rss <= 3072,
+            )
+            rec = alone[("1m", c["index"])]["recall"]
+            add(
+                "1M: recall@50 vs exact (report)",
+                f"head {rec['head']:.3f}, tail {rec['tail']:.3f}",
+                None,
+            )
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--catalogues", default="ml1m,100k,1m")
+    ap.add_argument("--duration", type=float, default=15.0, help="seconds per measurement")
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--quick", action="store_true", help="2 s measurements (smoke test)")
+    ap.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the synthetic catalogue sizes"
+    )
+    ap.add_argument("--ml1m-bundle", type=Path, default=None)
+    ap.add_argument("--bundle-100k", type=Path, default=None)
+    ap.add_argument("--bundle-1m", type=Path, default=None)
+    ap.add_argument("--large-index", choices=["ivf", "hnsw"], default="ivf")
+    ap.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    )
+    ap.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the service's structured access log (on by default, as deployed)",
+    )
+    ap.add_argument("--queries", type=int, default=2000, help="queries for the index-alone figures")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "serving")
+    args = ap.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.queries = 2.0, 1.0, 300
+    redis.Redis.from_url(args.redis_url).ping()  # fail early: the cases need the real Redis
+    torch.set_num_threads(1)
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    doc: dict[str, Any] = {
+        "command": "python bench/serving.py " + " ".join(sys.argv[1:]),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        or "unknown",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu_model": platform.processor() or _cpu_model(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "faiss": faiss.__version__,
+        },
+        "load_tool": "wrk"
+        if subprocess.run(["which", "wrk"], capture_output=True).returncode == 0
+        else "asyncio httpx client",
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "k": K,
+        "access_log": args.access_log,
+        "cases": [],
+        "index_alone": [],
+        "notes": [
+            "Exposure recording goes through a bounded queue drained by a background task "
+            "(one MULTI/EXEC per batch), so Redis latency is not on the request path.",
+            "torch and FAISS run one thread on the serving thread: one request never uses both "
+            "cores.",
+        ],
+    }
+    users: list[str] = []
+    for cat in catalogue_plan(args):
+        bundle, source = cat["bundle"], "given (trained)"
+        if bundle is None:
+            source = "random weights"
+            bundle = synthetic_bundle(
+                ROOT / "artifacts" / "bench" / f"{cat['key']}-{cat['items']}",
+                n_users=cat["users"],
+                n_items=cat["items"],
+            )
+        for index, store in cat["runs"]:
+            if not any(
+                a["catalogue"] == cat["key"] and a["index"] == index["kind"]
+                for a in doc["index_alone"]
+            ):
+                row, users = index_alone(cat["key"], bundle, index, source, args.queries)
+                doc["index_alone"].append(row)
+            name = f"{cat['key']}-{index['kind']}-{store}"
+            case = service_case(name, cat["label"], bundle, index, store, users, args, workdir)
+            doc["cases"].append(case)
+        if not any(c["name"] == "bare" for c in doc["cases"]):
+            port = free_port()
+            print("-- bare FastAPI reference", flush=True)
+            bare = serve_and_load(
+                [sys.executable, str(ROOT / "bench" / "serving_bare.py"), str(port)],
+                dict(os.environ),
+                port,
+                users,
+                args,
+                workdir / "bare.log",
+            )
+            doc["cases"].insert(
+                0, {"name": "bare", "catalogue": "fixed list", "index": "–", "store": "–", **bare}
+            )
+    doc["n_users_cycled"] = len(users)
+    doc["targets"] = targets(doc)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(render(doc))
+    print(args.out.with_suffix(".md").read_text())
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
