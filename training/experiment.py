@@ -95,8 +95,18 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
 
 
 def run_key(cfg: RunConfig) -> str:
+    """Hash of the options that can change a run's result.
+
+    Sections a run does not use are left out (the MIRec section of a two-tower run, the SSL
+    section of a run without SSL), so the same baseline run is shared between tables.
+    """
     d = cfg.to_dict()
-    d["train"].pop("progress", None)  # cosmetic options do not change a result
+    d["train"].pop("progress", None)  # cosmetic
+    d["train"].pop("threads", None)  # speed only
+    if cfg.model.kind != "mirec":
+        d.pop("mirec")
+    if cfg.ssl.mode == "none":
+        d.pop("ssl")
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
