@@ -5,6 +5,15 @@ Row ``i`` of the index is item ``i`` of the bundle (FAISS ids = bundle item indi
 catalogues, whose recall against the exact index is measured per head/tail slice
 (``service/recall.py``) because approximate search tends to lose the tail first.
 
+HNSW searches an L2 graph over MIPS-augmented vectors (Bachrach et al. 2014): each item ``x``
+becomes ``[x, sqrt(M² − |x|²)]`` with ``M`` the largest item norm and each query ``[q, 0]``, so
+the L2-nearest items are exactly the largest inner products. Why: a graph is built for a metric;
+on raw inner products (not a metric, large-norm "hub" items) HNSW loses recall at the same search
+effort (measured: recall@50 0.87 -> 0.95 at efSearch 512 on 50k random-weight MIRec items).
+Scores are converted back to inner products (``(|q|² + M² − d²) / 2``), so every index returns
+the same kind of score. IVF stays on inner product: there the augmentation measured worse (its
+coarse k-means is dominated by the extra dimension for small-norm items).
+
 Exclusion over-fetches ``k + |excluded|`` candidates and filters them, so excluding items never
 returns fewer than ``k`` when the catalogue has ``k`` non-excluded items (the approximate indexes
 are also asked for at least that many candidates: HNSW's ``efSearch`` is raised to it per call).
@@ -33,11 +42,19 @@ class SearchResult:
 
 
 class ItemIndex:
-    def __init__(self, index: faiss.Index, options: IndexOptions, n_items: int, dim: int) -> None:
+    def __init__(
+        self,
+        index: faiss.Index,
+        options: IndexOptions,
+        n_items: int,
+        dim: int,
+        max_norm_sq: float | None = None,
+    ) -> None:
         self._index = index
         self.options = options
         self.n_items = n_items
         self.dim = dim
+        self._max_norm_sq = max_norm_sq  # set when the index holds MIPS-augmented vectors
 
     @property
     def kind(self) -> str:
@@ -58,9 +75,15 @@ class ItemIndex:
             raise ValueError(f"queries must be [B, {self.dim}], got {list(q.shape)}")
         k = max(1, min(k, self.n_items))
         params = self._params(k)
-        scores, ids = (
+        if self._max_norm_sq is not None:
+            q_norm_sq = (q * q).sum(axis=1, keepdims=True)
+            q = np.hstack([q, np.zeros((len(q), 1), dtype=np.float32)])
+        found = (
             self._index.search(q, k) if params is None else self._index.search(q, k, params=params)
         )
+        scores, ids = found
+        if self._max_norm_sq is not None:
+            scores = ((q_norm_sq + self._max_norm_sq - scores) * 0.5).astype(np.float32)
         return scores, ids
 
     def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> SearchResult:
@@ -88,12 +111,18 @@ def build_index(embeddings: np.ndarray, options: IndexOptions, *, threads: int =
     if not np.all(np.isfinite(x)):
         raise ValueError("item embeddings contain NaN or infinity")
     n, d = x.shape
+    max_norm_sq = None
+    if options.kind == "hnsw":
+        norms_sq = (x.astype(np.float64) ** 2).sum(axis=1)
+        max_norm_sq = float(norms_sq.max())
+        extra = np.sqrt(np.maximum(max_norm_sq - norms_sq, 0.0)).astype(np.float32)
+        x = np.ascontiguousarray(np.hstack([x, extra[:, None]]))
     faiss.omp_set_num_threads(max(1, threads))
     try:
         if options.kind == "flat":
             index: faiss.Index = faiss.IndexFlatIP(d)
         elif options.kind == "hnsw":
-            index = faiss.IndexHNSWFlat(d, options.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexHNSWFlat(d + 1, options.hnsw_m, faiss.METRIC_L2)
             index.hnsw.efConstruction = options.hnsw_ef_construction
             index.hnsw.efSearch = options.hnsw_ef_search
         else:
@@ -112,4 +141,4 @@ def build_index(embeddings: np.ndarray, options: IndexOptions, *, threads: int =
         index.add(x)
     finally:
         faiss.omp_set_num_threads(1)
-    return ItemIndex(index, options, n, d)
+    return ItemIndex(index, options, n, d, max_norm_sq)

@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.access_log import emit_fields
 from service.metrics import ServiceMetrics
 
 access_log = logging.getLogger("service.access")
@@ -134,9 +135,10 @@ class ServiceMiddleware:
                 ),
                 None,
             )
-            access_log.info(
+            emit_fields(
+                access_log,
                 "request",
-                extra={
+                {
                     "request_id": request_id,
                     "client_request_id": client_rid,
                     "method": scope["method"],

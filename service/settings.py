@@ -36,9 +36,9 @@ class IndexOptions(_Section):
     kind: Literal["flat", "hnsw", "ivf"] = "flat"
     hnsw_m: int = Field(32, ge=4, le=256)
     hnsw_ef_construction: int = Field(200, ge=8)
-    hnsw_ef_search: int = Field(128, ge=1)
+    hnsw_ef_search: int = Field(256, ge=1)
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
-    ivf_nprobe: int = Field(32, ge=1)
+    ivf_nprobe: int = Field(64, ge=1)
     seed: int = 0  # IVF k-means training sample and seed, so two replicas build the same index
     # Approximate indexes only: recall@recall_k against exact search, head and tail separately,
     # measured at load time on this many random known users (0: skip) and shown in /readyz.

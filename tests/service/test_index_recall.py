@@ -36,3 +36,16 @@ def test_bad_embeddings_are_refused() -> None:
         build_index(np.array([[np.nan, 1.0]], dtype=np.float32), IndexOptions())
     with pytest.raises(ValueError, match="non-empty"):
         build_index(np.zeros((0, 4), dtype=np.float32), IndexOptions())
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_indexes_return_inner_product_scores(kind: str) -> None:
+    """They search L2 over MIPS-augmented vectors, but scores must still be ⟨q, x⟩."""
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((400, 8)) * rng.uniform(0.2, 3.0, (400, 1))).astype(np.float32)
+    q = rng.standard_normal(8).astype(np.float32)
+    index = build_index(x, IndexOptions(kind=kind, ivf_nlist=4, ivf_nprobe=4))
+    r = index.search(q, 20)
+    np.testing.assert_allclose(r.scores, (x @ q)[r.ids], rtol=1e-4, atol=1e-4)
+    exact = np.argsort(-(x @ q))[:20]
+    assert len(set(r.ids) & set(exact)) >= 19  # a small catalogue: (nearly) exhaustive search
