@@ -90,6 +90,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    from training.claims import mirec_claims, ssl_claims, write_claims
+
+    main = Path(args.results)
+    if args.kind == "ssl":
+        doc = ssl_claims(main, Path(args.sweeps) if args.sweeps else None)
+    else:
+        doc = mirec_claims(main, Path(args.records) if args.records else None)
+    write_claims(doc, Path(args.out))
+    print(f"wrote {args.out}.md")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from training.demo import run_demo
 
@@ -143,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="docs/results/figures", help="folder for the PNGs")
     sp.add_argument("--beside", action="store_true", help="write each file's PNGs next to it")
     sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("claims", help="answer the papers' claims from results files")
+    sp.add_argument("kind", choices=["ssl", "mirec"])
+    sp.add_argument("--results", required=True, help="the main results JSON")
+    sp.add_argument("--sweeps", default=None, help="ssl: the sweeps results JSON")
+    sp.add_argument("--records", default=None, help="mirec: the experiment cache (loss curves)")
+    sp.add_argument("--out", required=True, help="output path stem (.json + .md)")
+    sp.set_defaults(func=cmd_claims)
 
     sp = sub.add_parser("demo", help="the embedded default end to end")
     sp.add_argument("--no-serve", action="store_true", help="stop after training the bundle")

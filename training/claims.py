@@ -1,0 +1,149 @@
+"""The papers' claims, answered from results files (``python -m training claims ssl|mirec``).
+
+Reads the results JSON written by ``python -m training experiment`` and writes a claims document
+(``<out>.json`` with every number used, and ``<out>.md`` rendered from it). A difference between
+two variants is called *clear* when |Δ| exceeds twice its standard error over seeds
+(``se = sqrt(s_a²/n_a + s_b²/n_b)``); with one seed (the sweeps) there is no error bar and the
+verdict says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def _rows(path: Path) -> dict[str, Row]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {r["variant"]: r for r in doc["rows"]}
+
+
+def compare(rows: dict[str, Row], a: str, b: str, sl: str, metric: str) -> dict[str, Any]:
+    """Variant ``a`` against ``b`` on ``metrics[sl][metric]``."""
+    if a not in rows or b not in rows:
+        return {"a": a, "b": b, "slice": sl, "metric": metric, "missing": True}
+    ra, rb = rows[a], rows[b]
+    ma, mb = ra["metrics"][sl][metric], rb["metrics"][sl][metric]
+    na, nb = ra.get("n_seeds", 1), rb.get("n_seeds", 1)
+    delta = ma["mean"] - mb["mean"]
+    se = math.sqrt(ma["std"] ** 2 / na + mb["std"] ** 2 / nb) if min(na, nb) > 1 else None
+    if se is None:
+        verdict = "higher (1 seed, no error bar)" if delta > 0 else (
+            "lower (1 seed, no error bar)" if delta < 0 else "equal")
+    elif abs(delta) > 2 * se:
+        verdict = "clearly higher" if delta > 0 else "clearly lower"
+    else:
+        verdict = "no clear difference"
+    return {"a": a, "b": b, "slice": sl, "metric": metric, "a_mean": ma["mean"],
+            "a_std": ma["std"], "b_mean": mb["mean"], "b_std": mb["std"], "delta": delta,
+            "relative": delta / mb["mean"] if mb["mean"] else None, "se": se, "verdict": verdict,
+            "n": [na, nb]}
+
+
+def _fmt(c: dict[str, Any]) -> str:
+    if c.get("missing"):
+        return f"{c['a']} vs {c['b']}: not measured"
+    rel = f" ({c['relative'] * 100:+.1f}%)" if c["relative"] is not None else ""
+    return (f"{c['slice']} {c['metric']}: {c['a']} {c['a_mean'] * 100:.2f} ± {c['a_std'] * 100:.2f} "
+            f"vs {c['b']} {c['b_mean'] * 100:.2f} ± {c['b_std'] * 100:.2f} → Δ "
+            f"{c['delta'] * 100:+.2f} pp{rel}: **{c['verdict']}**")
+
+
+def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
+    rows = _rows(main)
+    q: list[dict[str, Any]] = []
+    q.append({"question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?",
+              "comparisons": [compare(rows, "ssl_cfm", "two_tower", "tail", "HR@50"),
+                              compare(rows, "ssl_cfm", "two_tower", "all", "HR@50"),
+                              compare(rows, "ssl_cfm", "two_tower", "head", "HR@50")]})
+    q.append({"question": "Does CFM beat RFM?",
+              "comparisons": [compare(rows, "ssl_cfm", "ssl_rfm", s, "HR@50") for s in ("all", "tail")]})
+    q.append({"question": "Does SSL beat FD and SO (the paper's other baselines)?",
+              "comparisons": [compare(rows, "ssl_cfm", b, s, "HR@50")
+                              for b in ("fd", "so") for s in ("all", "tail")]})
+    if sweeps is not None and sweeps.exists():
+        sw = _rows(sweeps)
+        q.append({"question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?",
+                  "comparisons": [compare(sw, f"ssl_cfm_{p}pct", f"two_tower_{p}pct", s, m)
+                                  for p in (10, 50, 100) for s in ("all", "tail")
+                                  for m in ("HR@10", "HR@50")]})
+        alphas = {"0.1": "ssl_cfm_alpha0.1", "0.3": "ssl_cfm_100pct", "1": "ssl_cfm_alpha1",
+                  "3": "ssl_cfm_alpha3"}
+        q.append({"question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?",
+                  "comparisons": [compare(sw, v, "two_tower_100pct", s, "HR@50")
+                                  for v in alphas.values() for s in ("head", "tail")]})
+        tried = [n for n in sw if n.startswith("ssl_try_")]
+        if tried:
+            q.append({"question": "Other settings tried (dr, τ, SSL batch size)",
+                      "comparisons": [compare(sw, n, "two_tower_100pct", s, "HR@50")
+                                      for n in tried for s in ("all", "tail")]})
+    return {"kind": "ssl", "sources": [str(main), str(sweeps) if sweeps else None], "questions": q}
+
+
+def _two_stage(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Does the tail validation loss descend in phase 1, then descend again in phase 2?"""
+    h = [x for x in history if "valid_loss" in x]
+    p1 = [x["valid_loss"]["tail"] for x in h if x.get("phase") == 1]
+    p2 = [x["valid_loss"]["tail"] for x in h if x.get("phase") == 2]
+    return {"phase1_tail_valid_loss": p1, "phase2_tail_valid_loss": p2,
+            "phase1_descends": len(p1) >= 2 and p1[-1] < p1[0],
+            "phase2_descends_below_phase1": bool(p1 and p2 and min(p2) < min(p1))}
+
+
+def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
+    rows = _rows(main)
+    q: list[dict[str, Any]] = []
+    q.append({"question": "Does MIRec lift tail HR@50 and NDCG@50 over two_tower without lowering "
+                          "overall and head?",
+              "comparisons": [compare(rows, "mirec", "two_tower", s, m)
+                              for s in ("tail", "all", "head") for m in ("HR@50", "NDCG@50")]})
+    q.append({"question": "Are meta-learning and curriculum each positive, and best together?",
+              "comparisons": [compare(rows, a, b, s, "HR@50")
+                              for a, b in (("meta_only", "few_shot"), ("curriculum_only", "few_shot"),
+                                           ("mirec", "meta_only"), ("mirec", "curriculum_only"),
+                                           ("mirec", "many_shot"))
+                              for s in ("all", "tail")]})
+    out: dict[str, Any] = {"kind": "mirec", "sources": [str(main)], "questions": q}
+    if records_dir is not None:
+        curves = {}
+        for f in sorted(records_dir.glob("mirec*-s0-*.json")):
+            rec = json.loads(f.read_text())
+            if rec.get("config", {}).get("model", {}).get("kind") != "mirec":
+                continue
+            cur = rec["config"]["mirec"]["curriculum"]
+            if rec["variant"] in ("mirec", f"mirec_{cur}"):
+                curves[cur] = _two_stage(rec["training"]["history"])
+        out["two_stage_descent"] = curves
+    return out
+
+
+def render(doc: dict[str, Any]) -> str:
+    lines = [f"# The {doc['kind'].upper()} papers' claims on our data", "",
+             f"_Generated by `python -m training claims {doc['kind']}` from "
+             f"{', '.join(f'`{s}`' for s in doc['sources'] if s)}; do not edit by hand._", "",
+             "Numbers are test-set percentages, mean ± std over seeds. *Clearly* = |Δ| > 2 standard "
+             "errors over seeds.", ""]
+    for q in doc["questions"]:
+        lines += [f"## {q['question']}", ""]
+        lines += [f"- {_fmt(c)}" for c in q["comparisons"]]
+        lines.append("")
+    if "two_stage_descent" in doc:
+        lines += ["## Does LTCur give the two-stage descent of the tail loss?", ""]
+        for cur, c in doc["two_stage_descent"].items():
+            p1 = ", ".join(f"{x:.3f}" for x in c["phase1_tail_valid_loss"])
+            p2 = ", ".join(f"{x:.3f}" for x in c["phase2_tail_valid_loss"])
+            lines.append(f"- {cur}: tail validation loss, phase 1: [{p1}] → phase 2: [{p2}]; "
+                         f"phase 1 descends: {c['phase1_descends']}; phase 2 goes below phase 1: "
+                         f"{c['phase2_descends_below_phase1']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_claims(doc: dict[str, Any], stem: Path) -> None:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(render(doc), encoding="utf-8")
