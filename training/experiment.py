@@ -54,6 +54,7 @@ class ExperimentSpec:
     cache_dir: Path
     variants: list[Variant]
     plots: list[str] = field(default_factory=list)
+    bundles: list[str] = field(default_factory=list)  # variants whose first seed is kept as a bundle
 
 
 def load_experiment(path: Path, overrides: list[str] | None = None) -> ExperimentSpec:
@@ -66,7 +67,7 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     exp = raw.get("experiment")
     if not isinstance(exp, dict):
         raise ConfigError(f"{path}: missing [experiment] section")
-    unknown = set(exp) - {"name", "base", "out", "seeds", "cache_dir", "plots"}
+    unknown = set(exp) - {"name", "base", "out", "seeds", "cache_dir", "plots", "bundles"}
     if unknown:
         raise ConfigError(f"{path}: [experiment] has unknown keys {sorted(unknown)}")
     base_raw: dict[str, Any] = {}
@@ -90,7 +91,7 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
         name=name, base_raw=base_raw, out=Path(exp.get("out", f"docs/results/{name}")),
         seeds=list(exp.get("seeds", [0, 1, 2])),
         cache_dir=Path(exp.get("cache_dir", f"runs/cache/{name}")), variants=variants,
-        plots=list(exp.get("plots", [])),
+        plots=list(exp.get("plots", [])), bundles=list(exp.get("bundles", [])),
     )
 
 
@@ -155,6 +156,12 @@ def run_experiment(path: Path, overrides: list[str] | None = None,
                 p = prepared[dkey]
                 rec, exported = run_one(cfg, p, spec.cache_dir)
                 rec["variant"], rec["seed"] = v.name, seed
+                if v.name in spec.bundles and seed == (v.seeds or spec.seeds)[0]:
+                    from training.train_cmd import write_exported
+
+                    bdir = spec.cache_dir / "bundles" / spec.name / v.name
+                    write_exported(exported, p, cfg, bdir, test_metrics(exported, p, cfg))
+                    rec["bundle"] = str(bdir)
                 if cfg.model.kind == "mirec":
                     # Item vectors for the embedding-projection figure ([n_items, 2d]).
                     np.savez(f.with_suffix(".items.npz"), vectors=exported.item_vectors,

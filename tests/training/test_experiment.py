@@ -22,6 +22,7 @@ out = "{tmp_path / 'out' / 'tiny'}"
 seeds = [0, 1]
 cache_dir = "{tmp_path / 'cache'}"
 plots = ["curriculum", "projection", "lambda_p"]
+bundles = ["mirec"]
 
 [[variant]]
 name = "two_tower"
@@ -53,6 +54,9 @@ def test_experiment_writes_the_table_and_resumes_from_cache(tmp_path: Path,
     for png in ("curriculum", "projection", "lambda_p"):
         assert (tmp_path / "out" / f"tiny_{png}.png").stat().st_size > 1000
     assert len(list((tmp_path / "cache").glob("*.json"))) == 4  # 2 + 1 + 1 runs
+    manifest = json.loads((tmp_path / "cache" / "bundles" / "tiny" / "mirec" / "manifest.json")
+                          .read_text())
+    assert manifest["kind"] == "mirec"
 
     # A second invocation trains nothing: every run comes from the cache.
     def boom(*a: object, **k: object) -> None:
