@@ -12,8 +12,8 @@ Writes ``<out>.json`` and ``<out>.md`` (default docs/benchmarks/serving).
     python bench/serving.py --quick --scale 0.05 --catalogues ml1m,100k --out /tmp/serving
                                                  # a smoke run of every code path
 
-Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; ``--ml1m-bundle`` to use a
-trained bundle), ``100k`` (100,000 items, exact and HNSW), ``1m`` (1,000,000 items, IVF by
+Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; the experiment's trained bundle
+under runs/cache/ml1m/ when present, or ``--ml1m-bundle``), ``100k`` (100,000 items, exact and HNSW), ``1m`` (1,000,000 items, IVF by
 default, ``--large-index hnsw``). Without a given bundle, a random-weight MIRec bundle of that
 shape is built under artifacts/bench/ (serving cost depends on shapes; recall on the embedding
 distribution, so prefer trained bundles for the recall figures — the report names the source).
@@ -53,6 +53,9 @@ from service.serving_bundle import load_serving_bundle  # noqa: E402
 from service.settings import IndexOptions  # noqa: E402
 
 K = 10
+# Where `python -m training experiment --config configs/experiments/mirec_ml1m.toml` keeps the
+# trained ML-1M MIRec bundle; used for the ml1m catalogue when --ml1m-bundle is not given.
+ML1M_TRAINED = ROOT / "runs" / "cache" / "ml1m" / "bundles" / "mirec_ml1m" / "mirec"
 # Synthetic shapes trained with --train-synthetic (the training CLI; configs/demo.toml's model at
 # dim 64, so index_dim 128 like the ML-1M bundle).
 TRAIN_SETS = {
@@ -372,6 +375,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.duration, args.warmup, args.queries = 2.0, 1.0, 300
+    if args.ml1m_bundle is None and (ML1M_TRAINED / "manifest.json").exists():
+        args.ml1m_bundle = ML1M_TRAINED
     redis.Redis.from_url(args.redis_url).ping()  # fail early: the cases need the real Redis
     torch.set_num_threads(1)
 
