@@ -14,9 +14,10 @@ Writes ``<out>.json`` and ``<out>.md`` (default docs/benchmarks/serving).
 
 Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; the experiment's trained bundle
 under runs/cache/ml1m/ when present, or ``--ml1m-bundle``), ``100k`` (100,000 items, exact and
-HNSW), ``1m`` (1,000,000 items, IVF by default, ``--large-index hnsw``). Without a given bundle, a random-weight MIRec bundle of that
-shape is built under artifacts/bench/ (serving cost depends on shapes; recall on the embedding
-distribution, so prefer trained bundles for the recall figures — the report names the source).
+HNSW), ``1m`` (1,000,000 items, IVF by default, ``--large-index hnsw``). Without a given bundle,
+a random-weight MIRec bundle of that shape is built under artifacts/bench/ (serving cost depends
+on shapes; recall on the embedding distribution, so prefer trained bundles for the recall figures
+(``--train-synthetic``) — the report names the source).
 """
 
 from __future__ import annotations
