@@ -142,11 +142,15 @@ class FeatureTable:
         """A one-row table for raw feature values (missing fields -> unknown / empty)."""
         unknown = set(raw) - set(self.names)
         if unknown:
-            raise KeyError(f"unknown feature field(s) {sorted(unknown)}; fields are {list(self.names)}")
+            raise KeyError(
+                f"unknown feature field(s) {sorted(unknown)}; fields are {list(self.names)}"
+            )
         out = []
         for f in self.fields:
-            vals = f.encode(raw.get(f.name)) if f.name in raw else (
-                np.zeros(0, np.int64) if f.multi else np.zeros(1, np.int64)
+            vals = (
+                f.encode(raw.get(f.name))
+                if f.name in raw
+                else (np.zeros(0, np.int64) if f.multi else np.zeros(1, np.int64))
             )
             out.append(
                 CategoricalField(

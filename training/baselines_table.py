@@ -36,7 +36,8 @@ def baselines_table(
             agg = aggregate(results)
             rows.append({"dataset": name, "variant": variant, "n_seeds": len(results), **agg})
     doc = results_document(
-        ", ".join(datasets), rows,
+        ", ".join(datasets),
+        rows,
         config={"datasets": datasets, "seeds": seeds, "data_root": str(data_root)},
         fingerprint=fingerprints,
         extra={"generated_by": COMMAND},

@@ -32,55 +32,115 @@ def compare(rows: dict[str, Row], a: str, b: str, sl: str, metric: str) -> dict[
     delta = ma["mean"] - mb["mean"]
     se = math.sqrt(ma["std"] ** 2 / na + mb["std"] ** 2 / nb) if min(na, nb) > 1 else None
     if se is None:
-        verdict = "higher (1 seed, no error bar)" if delta > 0 else (
-            "lower (1 seed, no error bar)" if delta < 0 else "equal")
+        verdict = (
+            "higher (1 seed, no error bar)"
+            if delta > 0
+            else ("lower (1 seed, no error bar)" if delta < 0 else "equal")
+        )
     elif abs(delta) > 2 * se:
         verdict = "clearly higher" if delta > 0 else "clearly lower"
     else:
         verdict = "no clear difference"
-    return {"a": a, "b": b, "slice": sl, "metric": metric, "a_mean": ma["mean"],
-            "a_std": ma["std"], "b_mean": mb["mean"], "b_std": mb["std"], "delta": delta,
-            "relative": delta / mb["mean"] if mb["mean"] else None, "se": se, "verdict": verdict,
-            "n": [na, nb]}
+    return {
+        "a": a,
+        "b": b,
+        "slice": sl,
+        "metric": metric,
+        "a_mean": ma["mean"],
+        "a_std": ma["std"],
+        "b_mean": mb["mean"],
+        "b_std": mb["std"],
+        "delta": delta,
+        "relative": delta / mb["mean"] if mb["mean"] else None,
+        "se": se,
+        "verdict": verdict,
+        "n": [na, nb],
+    }
 
 
 def _fmt(c: dict[str, Any]) -> str:
     if c.get("missing"):
         return f"{c['a']} vs {c['b']}: not measured"
     rel = f" ({c['relative'] * 100:+.1f}%)" if c["relative"] is not None else ""
-    return (f"{c['slice']} {c['metric']}: {c['a']} {c['a_mean'] * 100:.2f} ± {c['a_std'] * 100:.2f} "
-            f"vs {c['b']} {c['b_mean'] * 100:.2f} ± {c['b_std'] * 100:.2f} → Δ "
-            f"{c['delta'] * 100:+.2f} pp{rel}: **{c['verdict']}**")
+    return (
+        f"{c['slice']} {c['metric']}: {c['a']} {c['a_mean'] * 100:.2f} ± {c['a_std'] * 100:.2f} "
+        f"vs {c['b']} {c['b_mean'] * 100:.2f} ± {c['b_std'] * 100:.2f} → Δ "
+        f"{c['delta'] * 100:+.2f} pp{rel}: **{c['verdict']}**"
+    )
 
 
 def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
     rows = _rows(main)
     q: list[dict[str, Any]] = []
-    q.append({"question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?",
-              "comparisons": [compare(rows, "ssl_cfm", "two_tower", "tail", "HR@50"),
-                              compare(rows, "ssl_cfm", "two_tower", "all", "HR@50"),
-                              compare(rows, "ssl_cfm", "two_tower", "head", "HR@50")]})
-    q.append({"question": "Does CFM beat RFM?",
-              "comparisons": [compare(rows, "ssl_cfm", "ssl_rfm", s, "HR@50") for s in ("all", "tail")]})
-    q.append({"question": "Does SSL beat FD and SO (the paper's other baselines)?",
-              "comparisons": [compare(rows, "ssl_cfm", b, s, "HR@50")
-                              for b in ("fd", "so") for s in ("all", "tail")]})
+    q.append(
+        {
+            "question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?",
+            "comparisons": [
+                compare(rows, "ssl_cfm", "two_tower", "tail", "HR@50"),
+                compare(rows, "ssl_cfm", "two_tower", "all", "HR@50"),
+                compare(rows, "ssl_cfm", "two_tower", "head", "HR@50"),
+            ],
+        }
+    )
+    q.append(
+        {
+            "question": "Does CFM beat RFM?",
+            "comparisons": [
+                compare(rows, "ssl_cfm", "ssl_rfm", s, "HR@50") for s in ("all", "tail")
+            ],
+        }
+    )
+    q.append(
+        {
+            "question": "Does SSL beat FD and SO (the paper's other baselines)?",
+            "comparisons": [
+                compare(rows, "ssl_cfm", b, s, "HR@50")
+                for b in ("fd", "so")
+                for s in ("all", "tail")
+            ],
+        }
+    )
     if sweeps is not None and sweeps.exists():
         sw = _rows(sweeps)
-        q.append({"question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?",
-                  "comparisons": [compare(sw, f"ssl_cfm_{p}pct", f"two_tower_{p}pct", s, m)
-                                  for p in (10, 50, 100) for s in ("all", "tail")
-                                  for m in ("HR@10", "HR@50")]})
-        alphas = {"0.1": "ssl_cfm_alpha0.1", "0.3": "ssl_cfm_100pct", "1": "ssl_cfm_alpha1",
-                  "3": "ssl_cfm_alpha3"}
-        q.append({"question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?",
-                  "comparisons": [compare(sw, v, "two_tower_100pct", s, "HR@50")
-                                  for v in alphas.values() for s in ("head", "tail")]})
+        q.append(
+            {
+                "question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?",
+                "comparisons": [
+                    compare(sw, f"ssl_cfm_{p}pct", f"two_tower_{p}pct", s, m)
+                    for p in (10, 50, 100)
+                    for s in ("all", "tail")
+                    for m in ("HR@10", "HR@50")
+                ],
+            }
+        )
+        alphas = {
+            "0.1": "ssl_cfm_alpha0.1",
+            "0.3": "ssl_cfm_100pct",
+            "1": "ssl_cfm_alpha1",
+            "3": "ssl_cfm_alpha3",
+        }
+        q.append(
+            {
+                "question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?",
+                "comparisons": [
+                    compare(sw, v, "two_tower_100pct", s, "HR@50")
+                    for v in alphas.values()
+                    for s in ("head", "tail")
+                ],
+            }
+        )
         tried = [n for n in sw if n.startswith("ssl_try_")]
         if tried:
-            q.append({"question": "Other settings tried (dr, τ, SSL batch size)",
-                      "comparisons": [compare(sw, n, "two_tower_100pct", s, "HR@50")
-                                      for n in tried for s in ("all", "tail")]})
+            q.append(
+                {
+                    "question": "Other settings tried (dr, τ, SSL batch size)",
+                    "comparisons": [
+                        compare(sw, n, "two_tower_100pct", s, "HR@50")
+                        for n in tried
+                        for s in ("all", "tail")
+                    ],
+                }
+            )
     return {"kind": "ssl", "sources": [str(main), str(sweeps) if sweeps else None], "questions": q}
 
 
@@ -89,24 +149,44 @@ def _two_stage(history: list[dict[str, Any]]) -> dict[str, Any]:
     h = [x for x in history if "valid_loss" in x]
     p1 = [x["valid_loss"]["tail"] for x in h if x.get("phase") == 1]
     p2 = [x["valid_loss"]["tail"] for x in h if x.get("phase") == 2]
-    return {"phase1_tail_valid_loss": p1, "phase2_tail_valid_loss": p2,
-            "phase1_descends": len(p1) >= 2 and p1[-1] < p1[0],
-            "phase2_descends_below_phase1": bool(p1 and p2 and min(p2) < min(p1))}
+    return {
+        "phase1_tail_valid_loss": p1,
+        "phase2_tail_valid_loss": p2,
+        "phase1_descends": len(p1) >= 2 and p1[-1] < p1[0],
+        "phase2_descends_below_phase1": bool(p1 and p2 and min(p2) < min(p1)),
+    }
 
 
 def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
     rows = _rows(main)
     q: list[dict[str, Any]] = []
-    q.append({"question": "Does MIRec lift tail HR@50 and NDCG@50 over two_tower without lowering "
-                          "overall and head?",
-              "comparisons": [compare(rows, "mirec", "two_tower", s, m)
-                              for s in ("tail", "all", "head") for m in ("HR@50", "NDCG@50")]})
-    q.append({"question": "Are meta-learning and curriculum each positive, and best together?",
-              "comparisons": [compare(rows, a, b, s, "HR@50")
-                              for a, b in (("meta_only", "few_shot"), ("curriculum_only", "few_shot"),
-                                           ("mirec", "meta_only"), ("mirec", "curriculum_only"),
-                                           ("mirec", "many_shot"))
-                              for s in ("all", "tail")]})
+    q.append(
+        {
+            "question": "Does MIRec lift tail HR@50 and NDCG@50 over two_tower without lowering "
+            "overall and head?",
+            "comparisons": [
+                compare(rows, "mirec", "two_tower", s, m)
+                for s in ("tail", "all", "head")
+                for m in ("HR@50", "NDCG@50")
+            ],
+        }
+    )
+    q.append(
+        {
+            "question": "Are meta-learning and curriculum each positive, and best together?",
+            "comparisons": [
+                compare(rows, a, b, s, "HR@50")
+                for a, b in (
+                    ("meta_only", "few_shot"),
+                    ("curriculum_only", "few_shot"),
+                    ("mirec", "meta_only"),
+                    ("mirec", "curriculum_only"),
+                    ("mirec", "many_shot"),
+                )
+                for s in ("all", "tail")
+            ],
+        }
+    )
     out: dict[str, Any] = {"kind": "mirec", "sources": [str(main)], "questions": q}
     if records_dir is not None:
         curves = {}
@@ -122,11 +202,16 @@ def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
 
 
 def render(doc: dict[str, Any]) -> str:
-    lines = [f"# The {doc['kind'].upper()} papers' claims on our data", "",
-             f"_Generated by `python -m training claims {doc['kind']}` from "
-             f"{', '.join(f'`{s}`' for s in doc['sources'] if s)}; do not edit by hand._", "",
-             "Numbers are test-set percentages, mean ± std over seeds. *Clearly* = |Δ| > 2 standard "
-             "errors over seeds.", ""]
+    lines = [
+        f"# The {doc['kind'].upper()} papers' claims on our data",
+        "",
+        f"_Generated by `python -m training claims {doc['kind']}` from "
+        f"{', '.join(f'`{s}`' for s in doc['sources'] if s)}; do not edit by hand._",
+        "",
+        "Numbers are test-set percentages, mean ± std over seeds. *Clearly* = |Δ| > 2 standard "
+        "errors over seeds.",
+        "",
+    ]
     for q in doc["questions"]:
         lines += [f"## {q['question']}", ""]
         lines += [f"- {_fmt(c)}" for c in q["comparisons"]]
@@ -136,9 +221,11 @@ def render(doc: dict[str, Any]) -> str:
         for cur, c in doc["two_stage_descent"].items():
             p1 = ", ".join(f"{x:.3f}" for x in c["phase1_tail_valid_loss"])
             p2 = ", ".join(f"{x:.3f}" for x in c["phase2_tail_valid_loss"])
-            lines.append(f"- {cur}: tail validation loss, phase 1: [{p1}] → phase 2: [{p2}]; "
-                         f"phase 1 descends: {c['phase1_descends']}; phase 2 goes below phase 1: "
-                         f"{c['phase2_descends_below_phase1']}")
+            lines.append(
+                f"- {cur}: tail validation loss, phase 1: [{p1}] → phase 2: [{p2}]; "
+                f"phase 1 descends: {c['phase1_descends']}; phase 2 goes below phase 1: "
+                f"{c['phase2_descends_below_phase1']}"
+            )
         lines.append("")
     return "\n".join(lines)
 

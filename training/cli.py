@@ -52,7 +52,10 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     from training.baselines_table import baselines_table
 
     doc = baselines_table(
-        datasets=args.datasets, data_root=Path(args.data_root), seeds=args.seeds, out_stem=Path(args.out)
+        datasets=args.datasets,
+        data_root=Path(args.data_root),
+        seeds=args.seeds,
+        out_stem=Path(args.out),
     )
     print(f"wrote {args.out}.json and {args.out}.md ({len(doc['rows'])} rows)")
     return 0
@@ -71,7 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_experiment(args: argparse.Namespace) -> int:
     from training.experiment import run_experiment
 
-    doc = run_experiment(Path(args.config), overrides=args.set, out_stem=Path(args.out) if args.out else None)
+    doc = run_experiment(
+        Path(args.config), overrides=args.set, out_stem=Path(args.out) if args.out else None
+    )
     print(f"{len(doc['rows'])} rows")
     return 0
 
@@ -114,8 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def data_args(sp: argparse.ArgumentParser, required: bool) -> None:
-        sp.add_argument("--dataset", required=required,
-                        choices=["synthetic", "ml-1m", "ml-100k", "bookcrossing", "csv"])
+        sp.add_argument(
+            "--dataset",
+            required=required,
+            choices=["synthetic", "ml-1m", "ml-100k", "bookcrossing", "csv"],
+        )
         sp.add_argument("--data-dir", default=None)
         sp.add_argument("--seed", type=int, default=0, help="split / synthetic seed")
         sp.add_argument("--preset", default=None, help="synthetic preset (tiny, small, large)")
@@ -132,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=None)
     sp.set_defaults(func=cmd_evaluate)
 
-    sp = sub.add_parser("baselines", help="popularity and random on several datasets -> results table")
+    sp = sub.add_parser(
+        "baselines", help="popularity and random on several datasets -> results table"
+    )
     sp.add_argument("--datasets", nargs="+", default=["ml-1m", "ml-100k", "synthetic"])
     sp.add_argument("--data-root", default="../shared/data")
     sp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])

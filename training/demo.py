@@ -32,12 +32,16 @@ SERVICE_CONFIG = Path("configs/service_demo.toml")
 def offline_table() -> str:
     p = prepare(DataConfig())
     rows = []
-    for name, scorer in (("popularity", popularity_scorer(p.headtail)),
-                         ("random", random_scorer(p.dataset.n_items, seed=0))):
-        rows.append({"variant": name, "n_seeds": 1,
-                     **aggregate([evaluate(scorer, p.split, p.headtail)])})
-    doc = results_document(p.dataset.name, rows, fingerprint=p.fingerprint,
-                           extra={"generated_by": "make demo"})
+    for name, scorer in (
+        ("popularity", popularity_scorer(p.headtail)),
+        ("random", random_scorer(p.dataset.n_items, seed=0)),
+    ):
+        rows.append(
+            {"variant": name, "n_seeds": 1, **aggregate([evaluate(scorer, p.split, p.headtail)])}
+        )
+    doc = results_document(
+        p.dataset.name, rows, fingerprint=p.fingerprint, extra={"generated_by": "make demo"}
+    )
     return render_markdown(doc)
 
 
@@ -66,10 +70,13 @@ def serve(port: int = 8000) -> int:
                 break
         except httpx.HTTPError:
             time.sleep(0.5)
-    print(f"\nservice on {url} with {stats}. Try:\n"
-          f"  curl -s -X POST {url}/recommend -H 'content-type: application/json' "
-          f"-d '{{\"user_id\": \"u1\", \"k\": 5}}'\n"
-          f"  curl -s {url}/stats/exposure\n(Ctrl-C stops it)\n", flush=True)
+    print(
+        f"\nservice on {url} with {stats}. Try:\n"
+        f"  curl -s -X POST {url}/recommend -H 'content-type: application/json' "
+        f'-d \'{{"user_id": "u1", "k": 5}}\'\n'
+        f"  curl -s {url}/stats/exposure\n(Ctrl-C stops it)\n",
+        flush=True,
+    )
     try:
         return proc.wait()
     except KeyboardInterrupt:

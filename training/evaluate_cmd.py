@@ -20,13 +20,18 @@ Role = Literal["test", "valid"]
 def evaluate_baseline(name: str, cfg: DataConfig, role: Role = "test") -> dict[str, Any]:
     p = prepare(cfg)
     scorer = (
-        popularity_scorer(p.headtail) if name == "popularity"
+        popularity_scorer(p.headtail)
+        if name == "popularity"
         else random_scorer(p.dataset.n_items, seed=cfg.seed)
     )
     res = evaluate(scorer, p.split, p.headtail, role=role)
     return {
-        "variant": name, "dataset": p.dataset.name, "fingerprint": p.fingerprint,
-        "protocol_version": PROTOCOL_VERSION, "split": role, **res.to_dict(),
+        "variant": name,
+        "dataset": p.dataset.name,
+        "fingerprint": p.fingerprint,
+        "protocol_version": PROTOCOL_VERSION,
+        "split": role,
+        **res.to_dict(),
     }
 
 
@@ -41,14 +46,25 @@ def evaluate_bundle(path: Path, role: Role = "test") -> dict[str, Any]:
     p = prepare(cfg.data)
     if p.fingerprint != bundle.manifest.get("fingerprint"):
         raise ValueError(
-            f"bundle {path}: dataset fingerprint {bundle.manifest.get('fingerprint')} does not match "
+            f"bundle {path}: dataset fingerprint {bundle.manifest.get('fingerprint')} differs from "
             f"the data found now ({p.fingerprint}); check --data-dir / the data files"
         )
     users = bundle_user_vectors(bundle)
-    res = evaluate(embedding_scorer(users, bundle.embeddings), p.split, p.headtail, role=role,
-                   ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+    res = evaluate(
+        embedding_scorer(users, bundle.embeddings),
+        p.split,
+        p.headtail,
+        role=role,
+        ks=tuple(cfg.eval.ks),
+        batch_size=cfg.eval.batch_size,
+    )
     return {
-        "bundle": str(path), "kind": bundle.kind, "dataset": p.dataset.name,
-        "fingerprint": p.fingerprint, "protocol_version": PROTOCOL_VERSION, "split": role,
-        "lambda_p": bundle.lambda_p, **res.to_dict(),
+        "bundle": str(path),
+        "kind": bundle.kind,
+        "dataset": p.dataset.name,
+        "fingerprint": p.fingerprint,
+        "protocol_version": PROTOCOL_VERSION,
+        "split": role,
+        "lambda_p": bundle.lambda_p,
+        **res.to_dict(),
     }

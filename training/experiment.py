@@ -33,8 +33,8 @@ import numpy as np
 from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
 from training.prepared import Prepared, prepare
 from training.results import aggregate, results_document, write_results
-from training.trainers.distributed import DistContext
 from training.train_cmd import configure_logging, test_metrics, train_model
+from training.trainers.distributed import DistContext
 from training.trainers.exported import Exported
 
 
@@ -54,7 +54,9 @@ class ExperimentSpec:
     cache_dir: Path
     variants: list[Variant]
     plots: list[str] = field(default_factory=list)
-    bundles: list[str] = field(default_factory=list)  # variants whose first seed is kept as a bundle
+    bundles: list[str] = field(
+        default_factory=list
+    )  # variants whose first seed is kept as a bundle
 
 
 def load_experiment(path: Path, overrides: list[str] | None = None) -> ExperimentSpec:
@@ -88,10 +90,14 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
         raise ConfigError(f"{path}: no [[variant]] entries")
     name = exp.get("name", path.stem)
     return ExperimentSpec(
-        name=name, base_raw=base_raw, out=Path(exp.get("out", f"docs/results/{name}")),
+        name=name,
+        base_raw=base_raw,
+        out=Path(exp.get("out", f"docs/results/{name}")),
         seeds=list(exp.get("seeds", [0, 1, 2])),
-        cache_dir=Path(exp.get("cache_dir", f"runs/cache/{name}")), variants=variants,
-        plots=list(exp.get("plots", [])), bundles=list(exp.get("bundles", [])),
+        cache_dir=Path(exp.get("cache_dir", f"runs/cache/{name}")),
+        variants=variants,
+        plots=list(exp.get("plots", [])),
+        bundles=list(exp.get("bundles", [])),
     )
 
 
@@ -123,16 +129,21 @@ def run_one(cfg: RunConfig, p: Prepared, cache_dir: Path) -> tuple[dict[str, Any
     assert exp is not None
     test = test_metrics(exp, p, cfg)
     record = {
-        "config": cfg.to_dict(), "fingerprint": p.fingerprint, "seconds": time.perf_counter() - t0,
-        "test": test.to_dict(), "valid": exp.valid.to_dict() if exp.valid else None,
-        "lambda_p": exp.lambda_p, "training": exp.training_info,
+        "config": cfg.to_dict(),
+        "fingerprint": p.fingerprint,
+        "seconds": time.perf_counter() - t0,
+        "test": test.to_dict(),
+        "valid": exp.valid.to_dict() if exp.valid else None,
+        "lambda_p": exp.lambda_p,
+        "training": exp.training_info,
         "lambda_p_sweep": exp.manifest_extra.get("lambda_p_sweep"),
     }
     return record, exp
 
 
-def run_experiment(path: Path, overrides: list[str] | None = None,
-                   out_stem: Path | None = None) -> dict[str, Any]:
+def run_experiment(
+    path: Path, overrides: list[str] | None = None, out_stem: Path | None = None
+) -> dict[str, Any]:
     configure_logging()
     spec = load_experiment(path, overrides)
     spec.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -164,8 +175,11 @@ def run_experiment(path: Path, overrides: list[str] | None = None,
                     rec["bundle"] = str(bdir)
                 if cfg.model.kind == "mirec":
                     # Item vectors for the embedding-projection figure ([n_items, 2d]).
-                    np.savez(f.with_suffix(".items.npz"), vectors=exported.item_vectors,
-                             is_tail=p.headtail.is_tail)
+                    np.savez(
+                        f.with_suffix(".items.npz"),
+                        vectors=exported.item_vectors,
+                        is_tail=p.headtail.is_tail,
+                    )
                 tmp = f.with_suffix(".tmp")
                 tmp.write_text(json.dumps(rec, default=float))
                 tmp.rename(f)
@@ -173,16 +187,28 @@ def run_experiment(path: Path, overrides: list[str] | None = None,
             recs.append(rec)
         records[v.name] = recs
         agg = aggregate([r["test"] for r in recs])
-        rows.append({"variant": v.name, "n_seeds": len(recs),
-                     "seconds": {"mean": float(np.mean([r["seconds"] for r in recs])),
-                                 "total": float(np.sum([r["seconds"] for r in recs]))},
-                     "lambda_p": [r.get("lambda_p") for r in recs], **agg})
+        rows.append(
+            {
+                "variant": v.name,
+                "n_seeds": len(recs),
+                "seconds": {
+                    "mean": float(np.mean([r["seconds"] for r in recs])),
+                    "total": float(np.sum([r["seconds"] for r in recs])),
+                },
+                "lambda_p": [r.get("lambda_p") for r in recs],
+                **agg,
+            }
+        )
     first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
     doc = results_document(
-        first.data.dataset, rows, config={"experiment": str(path), "base": spec.base_raw},
+        first.data.dataset,
+        rows,
+        config={"experiment": str(path), "base": spec.base_raw},
         fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),
-        extra={"generated_by": f"python -m training experiment --config {path}",
-               "wall_seconds_this_invocation": time.perf_counter() - t_total},
+        extra={
+            "generated_by": f"python -m training experiment --config {path}",
+            "wall_seconds_this_invocation": time.perf_counter() - t_total,
+        },
     )
     stem = out_stem or spec.out
     write_results(doc, stem)

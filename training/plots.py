@@ -23,11 +23,20 @@ SLICES = ("all", "head", "tail")
 
 def _pick(records: Records, curriculum: str) -> tuple[str, dict[str, Any]] | None:
     """The run to draw for a curriculum: a full-MIRec variant with that curriculum, first seed."""
-    cands = [(name, recs[0]) for name, recs in records.items() if recs
-             and recs[0]["config"]["model"]["kind"] == "mirec"
-             and recs[0]["config"]["mirec"]["curriculum"] == curriculum]
-    full = [c for c in cands if c[1]["config"]["mirec"]["meta"] == "residual"
-            and c[1]["config"]["mirec"]["mse"] and c[1]["config"]["mirec"]["few_shot_init"] == "many_shot"]
+    cands = [
+        (name, recs[0])
+        for name, recs in records.items()
+        if recs
+        and recs[0]["config"]["model"]["kind"] == "mirec"
+        and recs[0]["config"]["mirec"]["curriculum"] == curriculum
+    ]
+    full = [
+        c
+        for c in cands
+        if c[1]["config"]["mirec"]["meta"] == "residual"
+        and c[1]["config"]["mirec"]["mse"]
+        and c[1]["config"]["mirec"]["few_shot_init"] == "many_shot"
+    ]
     return (full or cands or [None])[0]
 
 
@@ -73,7 +82,10 @@ def plot_projection(records: Records, cache_dir: Path, out: Path) -> Path | None
     mean = both.mean(0)
     _, _, vt = np.linalg.svd(both - mean, full_matrices=False)  # one PCA basis for both panels
     fig, axes = plt.subplots(1, 2, figsize=(11, 5), sharex=True, sharey=True)
-    for ax, emb, title in ((axes[0], many, "many-shot i*"), (axes[1], mapped, "meta-mapped F_i(i)")):
+    for ax, emb, title in (
+        (axes[0], many, "many-shot i*"),
+        (axes[1], mapped, "meta-mapped F_i(i)"),
+    ):
         xy = (emb - mean) @ vt[:2].T
         ax.scatter(xy[~is_tail, 0], xy[~is_tail, 1], s=4, alpha=0.5, label="head", c="tab:blue")
         ax.scatter(xy[is_tail, 0], xy[is_tail, 1], s=4, alpha=0.5, label="tail", c="tab:orange")

@@ -92,8 +92,8 @@ def ks_for(rows: Sequence[Row], prefix: str, section: str) -> list[int]:
     found: set[int] = set()
     for row in rows:
         tables = row.get(section) or {}
-        names = tables.keys() if section == "exposure" else (
-            n for sl in tables.values() for n in sl
+        names = (
+            tables.keys() if section == "exposure" else (n for sl in tables.values() for n in sl)
         )
         found.update(int(m.group(1)) for n in names if (m := pattern.match(n)))
     return sorted(found)
@@ -122,7 +122,9 @@ def plot_accuracy(rows: Sequence[Row], title: str, out: Path) -> Path | None:
         return None
     variants = [str(r["variant"]) for r in rows]
     fig, axes = plt.subplots(
-        len(ACCURACY), len(ks), figsize=(max(7.0, 2.2 + 1.3 * len(variants) * len(ks)), 6.4),
+        len(ACCURACY),
+        len(ks),
+        figsize=(max(7.0, 2.2 + 1.3 * len(variants) * len(ks)), 6.4),
         squeeze=False,
     )
     width = 0.8 / len(SLICES)
@@ -134,8 +136,14 @@ def plot_accuracy(rows: Sequence[Row], title: str, out: Path) -> Path | None:
                 stats = [_stat(row["metrics"].get(sl), name) for row in rows]
                 xs = [i + (s - 1) * width for i in range(len(rows))]
                 ax.bar(
-                    xs, [m for m, _ in stats], width, yerr=[sd for _, sd in stats],
-                    color=colour, label=sl, capsize=2, error_kw={"elinewidth": 0.8},
+                    xs,
+                    [m for m, _ in stats],
+                    width,
+                    yerr=[sd for _, sd in stats],
+                    color=colour,
+                    label=sl,
+                    capsize=2,
+                    error_kw={"elinewidth": 0.8},
                 )
             ax.set_title(name)
             ax.set_xticks(range(len(variants)), variants, rotation=20, ha="right")
@@ -160,8 +168,13 @@ def plot_exposure(rows: Sequence[Row], title: str, out: Path) -> Path | None:
         for i, row in enumerate(rows):
             stats = [_stat(row.get("exposure"), f"{key}@{k}") for k in ks]
             ax.errorbar(
-                ks, [m for m, _ in stats], yerr=[sd for _, sd in stats], marker="o", capsize=3,
-                color=VARIANTS[i % len(VARIANTS)], label=str(row["variant"]),
+                ks,
+                [m for m, _ in stats],
+                yerr=[sd for _, sd in stats],
+                marker="o",
+                capsize=3,
+                color=VARIANTS[i % len(VARIANTS)],
+                label=str(row["variant"]),
             )
         ax.set_title(f"{label}@K")
         ax.set_xlabel("K (list length)")

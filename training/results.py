@@ -133,13 +133,25 @@ def git_commit(cwd: str | Path | None = None) -> str:
     # No optional locks: never contend for .git/index.lock with concurrent git commands.
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, env=env,
-                              capture_output=True, text=True, timeout=30)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=where,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if head.returncode != 0:
             return "unknown"
         sha = head.stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                cwd=where, env=env, capture_output=True, text=True, timeout=30)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if status.returncode == 0 and status.stdout.strip():
@@ -165,8 +177,10 @@ def results_document(
         missing = [k for k in ROW_KEYS if k not in row]
         if missing:
             raise ValueError(f"rows[{i}]: missing key(s) {missing}")
-    cfg = config.to_dict() if isinstance(config, RunConfig) else (
-        dict(config) if config is not None else None
+    cfg = (
+        config.to_dict()
+        if isinstance(config, RunConfig)
+        else (dict(config) if config is not None else None)
     )
     doc: dict[str, Any] = {
         "dataset": dataset,
@@ -298,17 +312,27 @@ def _render_group(rows: list[Mapping[str, Any]]) -> list[str]:
     out: list[str] = []
     slices = [s for s in SLICES if any(s in r["metrics"] for r in rows)]
     for s in slices:
-        keys = sorted({k for r in rows for k in r["metrics"].get(s, {})},
-                      key=lambda k: _split_key(k, _METRIC_ORDER))
-        lines = [[str(r["variant"]), str(r["n_seeds"])]
-                 + [format_metric(r["metrics"].get(s, {}).get(k)) for k in keys] for r in rows]
+        keys = sorted(
+            {k for r in rows for k in r["metrics"].get(s, {})},
+            key=lambda k: _split_key(k, _METRIC_ORDER),
+        )
+        lines = [
+            [str(r["variant"]), str(r["n_seeds"])]
+            + [format_metric(r["metrics"].get(s, {}).get(k)) for k in keys]
+            for r in rows
+        ]
         out += [f"### Accuracy, {s} (%, mean ± std over seeds)", ""]
         out += _table(["variant", "seeds", *keys], lines) + [""]
-    exp_keys = sorted({k for r in rows for k in r["exposure"]},
-                      key=lambda k: _split_key(k, _EXPOSURE_ORDER))
+    exp_keys = sorted(
+        {k for r in rows for k in r["exposure"]}, key=lambda k: _split_key(k, _EXPOSURE_ORDER)
+    )
     extras = _extra_keys(rows)
-    lines = [[str(r["variant"])] + [format_exposure(k, r["exposure"].get(k)) for k in exp_keys]
-             + [_scalar(r.get(k)) for k in extras] for r in rows]
+    lines = [
+        [str(r["variant"])]
+        + [format_exposure(k, r["exposure"].get(k)) for k in exp_keys]
+        + [_scalar(r.get(k)) for k in extras]
+        for r in rows
+    ]
     out += ["### Exposure (mean ± std over seeds)", ""]
     out += _table(["variant", *[_exposure_label(k) for k in exp_keys], *extras], lines) + [""]
     return out

@@ -71,8 +71,10 @@ class Split:
                 if not isinstance(arr, np.ndarray) or arr.dtype != np.int64 or arr.ndim != 1:
                     raise ValueError(f"Split.{name}_{what} must be a 1-d int64 array")
             if len(users) != len(items):
-                raise ValueError(f"Split.{name}_users and {name}_items differ in length "
-                                 f"({len(users)} vs {len(items)})")
+                raise ValueError(
+                    f"Split.{name}_users and {name}_items differ in length "
+                    f"({len(users)} vs {len(items)})"
+                )
             if len(users) and (users.min() < 0 or users.max() >= self.n_users):
                 raise ValueError(f"Split.{name}_users: user index outside [0, {self.n_users})")
             if len(items) and (items.min() < 0 or items.max() >= self.n_items):

@@ -32,8 +32,14 @@ def configure_logging() -> None:
 
 
 def test_metrics(exp: Exported, p: Prepared, cfg: RunConfig) -> EvalResult:
-    return evaluate(embedding_scorer(exp.user_vectors, exp.item_vectors), p.split, p.headtail,
-                    role="test", ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+    return evaluate(
+        embedding_scorer(exp.user_vectors, exp.item_vectors),
+        p.split,
+        p.headtail,
+        role="test",
+        ks=tuple(cfg.eval.ks),
+        batch_size=cfg.eval.batch_size,
+    )
 
 
 def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | None:
@@ -47,13 +53,19 @@ def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | Non
     res = train_two_tower(cfg, p, ctx)
     if not ctx.is_main:
         return None
-    return export_model(res.model, p, kind=cfg.model.kind, valid=res.valid, history=res.history,
-                        best_epoch=res.best_epoch, seconds=res.seconds,
-                        examples_per_second=res.examples_per_second)
+    return export_model(
+        res.model,
+        p,
+        kind=cfg.model.kind,
+        valid=res.valid,
+        history=res.history,
+        best_epoch=res.best_epoch,
+        seconds=res.seconds,
+        examples_per_second=res.examples_per_second,
+    )
 
 
-def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path,
-                   test: EvalResult) -> Path:
+def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path, test: EvalResult) -> Path:
     extra: dict[str, Any] = {
         "config": cfg.to_dict(),
         "dataset": p.dataset.name,
@@ -65,12 +77,19 @@ def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path,
         **exp.manifest_extra,
     }
     return write_bundle(
-        out, kind=exp.kind, model=exp.model, spec=exp.spec,
-        user_table=p.dataset.user_features, item_table=p.dataset.item_features,
-        item_ids=p.dataset.item_ids, user_ids=p.dataset.user_ids,
+        out,
+        kind=exp.kind,
+        model=exp.model,
+        spec=exp.spec,
+        user_table=p.dataset.user_features,
+        item_table=p.dataset.item_features,
+        item_ids=p.dataset.item_ids,
+        user_ids=p.dataset.user_ids,
         item_embeddings=exp.item_vectors.astype(np.float32),
-        train_counts=p.headtail.train_counts, is_tail=p.headtail.is_tail,
-        lambda_p=exp.lambda_p, manifest_extra=extra,
+        train_counts=p.headtail.train_counts,
+        is_tail=p.headtail.is_tail,
+        lambda_p=exp.lambda_p,
+        manifest_extra=extra,
     )
 
 

@@ -10,9 +10,13 @@ from training.claims import compare, render, ssl_claims
 
 def _row(variant: str, mean: float, std: float, n: int = 3) -> dict:
     m = {"mean": mean, "std": std}
-    return {"variant": variant, "n_seeds": n,
-            "metrics": {s: {k: m for k in ("HR@10", "HR@50", "NDCG@50")}
-                        for s in ("all", "head", "tail")}}
+    return {
+        "variant": variant,
+        "n_seeds": n,
+        "metrics": {
+            s: {k: m for k in ("HR@10", "HR@50", "NDCG@50")} for s in ("all", "head", "tail")
+        },
+    }
 
 
 def test_verdicts_follow_the_standard_error() -> None:
@@ -30,8 +34,17 @@ def test_verdicts_follow_the_standard_error() -> None:
 
 def test_ssl_claims_render_from_a_results_file(tmp_path: Path) -> None:
     f = tmp_path / "r.json"
-    f.write_text(json.dumps({"rows": [_row("two_tower", 0.2, 0.01), _row("ssl_cfm", 0.25, 0.01),
-                                      _row("ssl_rfm", 0.22, 0.01)]}))
+    f.write_text(
+        json.dumps(
+            {
+                "rows": [
+                    _row("two_tower", 0.2, 0.01),
+                    _row("ssl_cfm", 0.25, 0.01),
+                    _row("ssl_rfm", 0.22, 0.01),
+                ]
+            }
+        )
+    )
     doc = ssl_claims(f, None)
     md = render(doc)
     assert "ssl_cfm 25.00 ± 1.00 vs two_tower 20.00 ± 1.00" in md

@@ -11,9 +11,20 @@ import pytest
 from safetensors.torch import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--config", str(ROOT / "configs" / "tiny.toml"), "--set", "model.kind=ssl",
-        "--set", "ssl.mode=rfm", "--set", "ssl.batch_size=32", "--set", "train.epochs=2",
-        "--set", "train.patience=5"]
+ARGS = [
+    "--config",
+    str(ROOT / "configs" / "tiny.toml"),
+    "--set",
+    "model.kind=ssl",
+    "--set",
+    "ssl.mode=rfm",
+    "--set",
+    "ssl.batch_size=32",
+    "--set",
+    "train.epochs=2",
+    "--set",
+    "train.patience=5",
+]
 
 
 def _train(out: Path, nproc: int) -> None:
@@ -21,8 +32,19 @@ def _train(out: Path, nproc: int) -> None:
     if nproc == 1:
         cmd = [sys.executable, "-m", "training", "train", *ARGS, "--out", str(out)]
     else:
-        cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
-               "--master_port=29517", "-m", "training", "train", *ARGS, "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            f"--nproc_per_node={nproc}",
+            "--master_port=29517",
+            "-m",
+            "training",
+            "train",
+            *ARGS,
+            "--out",
+            str(out),
+        ]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr[-3000:]
 

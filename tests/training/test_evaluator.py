@@ -26,8 +26,16 @@ def known_rank_split() -> Split:
     train_u = np.repeat(np.arange(4), 5)
     train_i = (10 * train_u + np.tile(np.arange(5), 4)).astype(np.int64)
     users = i64([0, 1, 2, 3])
-    return Split(train_u.astype(np.int64), train_i, users, 10 * users + 5, users.copy(),
-                 90 + users, n_users=4, n_items=N_ITEMS)
+    return Split(
+        train_u.astype(np.int64),
+        train_i,
+        users,
+        10 * users + 5,
+        users.copy(),
+        90 + users,
+        n_users=4,
+        n_items=N_ITEMS,
+    )
 
 
 def excluded(split: Split, u: int, role: str) -> set[int]:
@@ -82,8 +90,9 @@ def test_known_ranks_give_exact_metrics() -> None:
     assert res.metrics["tail"]["NDCG@50"] == pytest.approx(1 / math.log2(13) / 2)
     d = res.to_dict()
     assert set(d) == {"role", "ks", "n_users", "metrics", "exposure"}
-    assert set(d["exposure"]) == {f"{n}@{k}" for n in ("coverage", "tail_share", "arp", "gini")
-                                  for k in (10, 20, 50)}
+    assert set(d["exposure"]) == {
+        f"{n}@{k}" for n in ("coverage", "tail_share", "arp", "gini") for k in (10, 20, 50)
+    }
     assert EvalResult.from_dict(d).metrics == res.metrics
 
 
@@ -101,8 +110,9 @@ def test_excluded_items_never_ranked_nor_recommended() -> None:
 def test_validation_role_excludes_training_only() -> None:
     sp = known_rank_split()
     # Score = item index: the validation item 10u+5 is beaten by every higher rankable item.
-    ranks, _ = rank_targets(lambda u: np.tile(np.arange(N_ITEMS, dtype=np.float32), (len(u), 1)),
-                            sp, "valid", k=10)
+    ranks, _ = rank_targets(
+        lambda u: np.tile(np.arange(N_ITEMS, dtype=np.float32), (len(u), 1)), sp, "valid", k=10
+    )
     # user u: rankable items above 10u+5 are 10u+6..99 (training items 10u..10u+4 are below)
     assert ranks.tolist() == [N_ITEMS - (10 * u + 5) for u in range(4)]
 
@@ -169,14 +179,25 @@ def test_nan_and_shape_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="shape"):
         evaluate(lambda u: np.zeros((len(u), N_ITEMS - 1)), sp, ht)
     with pytest.raises(ValueError, match="head/tail"):
-        evaluate(lambda u: np.zeros((len(u), N_ITEMS)), sp, ht_for(
-            Split(i64([]), i64([]), i64([]), i64([]), i64([]), i64([]), 1, 3), []))
+        evaluate(
+            lambda u: np.zeros((len(u), N_ITEMS)),
+            sp,
+            ht_for(Split(i64([]), i64([]), i64([]), i64([]), i64([]), i64([]), 1, 3), []),
+        )
 
 
 def test_popularity_baseline() -> None:
     # Training counts: item 0: 3, item 1: 2, item 2: 1, items 3, 4: 0.
-    sp = Split(i64([1, 1, 1, 2, 2, 3]), i64([0, 1, 2, 0, 1, 0]), i64([0, 1]), i64([4, 3]),
-               i64([0, 1]), i64([2, 4]), n_users=4, n_items=5)
+    sp = Split(
+        i64([1, 1, 1, 2, 2, 3]),
+        i64([0, 1, 2, 0, 1, 0]),
+        i64([0, 1]),
+        i64([4, 3]),
+        i64([0, 1]),
+        i64([2, 4]),
+        n_users=4,
+        n_items=5,
+    )
     ht = head_tail(sp.train_items, sp.n_items, head_fraction=0.2)
     assert ht.k == 3
     ranks, topk = rank_targets(popularity_scorer(ht), sp, "test", k=2)

@@ -17,10 +17,10 @@ def _write(tmp_path: Path) -> Path:
     f.write_text(f"""
 [experiment]
 name = "tiny"
-base = "{ROOT / 'configs' / 'tiny.toml'}"
-out = "{tmp_path / 'out' / 'tiny'}"
+base = "{ROOT / "configs" / "tiny.toml"}"
+out = "{tmp_path / "out" / "tiny"}"
 seeds = [0, 1]
-cache_dir = "{tmp_path / 'cache'}"
+cache_dir = "{tmp_path / "cache"}"
 plots = ["curriculum", "projection", "lambda_p"]
 bundles = ["mirec"]
 
@@ -41,21 +41,25 @@ seeds = [0]
     return f
 
 
-def test_experiment_writes_the_table_and_resumes_from_cache(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_experiment_writes_the_table_and_resumes_from_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = _write(tmp_path)
     doc = experiment.run_experiment(f)
     assert [r["variant"] for r in doc["rows"]] == ["two_tower", "ssl_rfm", "mirec"]
     assert [r["n_seeds"] for r in doc["rows"]] == [2, 1, 1]
     on_disk = json.loads((tmp_path / "out" / "tiny.json").read_text())
-    assert on_disk["rows"][0]["metrics"]["tail"]["HR@50"]["mean"] == \
-        doc["rows"][0]["metrics"]["tail"]["HR@50"]["mean"]
+    assert (
+        on_disk["rows"][0]["metrics"]["tail"]["HR@50"]["mean"]
+        == doc["rows"][0]["metrics"]["tail"]["HR@50"]["mean"]
+    )
     assert (tmp_path / "out" / "tiny.md").read_text().count("two_tower") >= 1
     for png in ("curriculum", "projection", "lambda_p"):
         assert (tmp_path / "out" / f"tiny_{png}.png").stat().st_size > 1000
     assert len(list((tmp_path / "cache").glob("*.json"))) == 4  # 2 + 1 + 1 runs
-    manifest = json.loads((tmp_path / "cache" / "bundles" / "tiny" / "mirec" / "manifest.json")
-                          .read_text())
+    manifest = json.loads(
+        (tmp_path / "cache" / "bundles" / "tiny" / "mirec" / "manifest.json").read_text()
+    )
     assert manifest["kind"] == "mirec"
 
     # A second invocation trains nothing: every run comes from the cache.

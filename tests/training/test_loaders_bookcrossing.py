@@ -29,15 +29,26 @@ def test_item_features(tmp_path: Path) -> None:
     items = load_bookcrossing(write_bookcrossing(tmp_path)).item_features
     assert items.names == ("item_id", "author", "publisher", "year_bucket", "title_tokens")
     assert _rows(items["author"]) == [
-        ["m. j. rose"], ["judith rae"], ["mark p. o. morford"], ["michael teitelbaum"], ["<unk>"]
+        ["m. j. rose"],
+        ["judith rae"],
+        ["mark p. o. morford"],
+        ["michael teitelbaum"],
+        ["<unk>"],
     ]
     assert _rows(items["publisher"]) == [
-        ["ballantine books"], ["heinle & heinle"], ["oxford university press"],
-        ["dk publishing inc"], ["<unk>"],
+        ["ballantine books"],
+        ["heinle & heinle"],
+        ["oxford university press"],
+        ["dk publishing inc"],
+        ["<unk>"],
     ]
     # Year 0 is unknown; the book missing from BX-Books.csv has unknown features.
     assert _rows(items["year_bucket"]) == [
-        ["2000-2004"], ["<unk>"], ["2000-2004"], ["2000-2004"], ["<unk>"]
+        ["2000-2004"],
+        ["<unk>"],
+        ["2000-2004"],
+        ["2000-2004"],
+        ["<unk>"],
     ]
     assert _rows(items["title_tokens"]) == [
         ["flesh", "tones", "novel"],

@@ -40,7 +40,9 @@ def test_ml1m_user_features(tmp_path: Path) -> None:
     assert _rows(ds, "user_features", "gender") == [["F"], ["M"], ["M"]]
     assert _rows(ds, "user_features", "age") == [["<18"], ["56+"], ["25-34"]]
     assert _rows(ds, "user_features", "occupation") == [
-        ["K-12 student"], ["self-employed"], ["scientist"]
+        ["K-12 student"],
+        ["self-employed"],
+        ["scientist"],
     ]
     assert _rows(ds, "user_features", "zip_prefix") == [["48"], ["70"], ["T8"]]
 
@@ -49,14 +51,23 @@ def test_ml1m_item_features_latin1_title_year_and_unknown_movie(tmp_path: Path) 
     ds = load_ml1m(write_ml1m(tmp_path))
     assert ds.item_features.names == ("item_id", "genres", "year_bucket", "title_tokens")
     assert _rows(ds, "item_features", "genres") == [
-        ["Comedy", "Drama"], ["Animation", "Children's", "Comedy"], ["Adventure", "Sci-Fi"], []
+        ["Comedy", "Drama"],
+        ["Animation", "Children's", "Comedy"],
+        ["Adventure", "Sci-Fi"],
+        [],
     ]
     assert _rows(ds, "item_features", "year_bucket") == [
-        ["1995-1999"], ["1995-1999"], ["1995-1999"], ["<unk>"]
+        ["1995-1999"],
+        ["1995-1999"],
+        ["1995-1999"],
+        ["<unk>"],
     ]
     # Year removed; "of" / "the" are stopwords; "Café" decoded from latin-1.
     assert _rows(ds, "item_features", "title_tokens") == [
-        ["café", "society"], ["toy", "story"], ["city", "lost", "children"], []
+        ["café", "society"],
+        ["toy", "story"],
+        ["city", "lost", "children"],
+        [],
     ]
     assert ds.item_features["genres"].multi and not ds.item_features["year_bucket"].multi
 
@@ -131,7 +142,9 @@ def test_ml100k_counts_features_and_timestamps(tmp_path: Path) -> None:
     assert _rows(ds, "user_features", "occupation") == [["writer"], ["executive"]]
     assert _rows(ds, "user_features", "zip_prefix") == [["55"], ["00"]]
     assert _rows(ds, "item_features", "genres") == [
-        ["Comedy"], ["Crime", "Film-Noir", "Mystery", "Thriller"], []  # "unknown" flag -> none
+        ["Comedy"],
+        ["Crime", "Film-Noir", "Mystery", "Thriller"],
+        [],  # "unknown" flag -> none
     ]
     assert _rows(ds, "item_features", "year_bucket") == [["1995-1999"], ["1995-1999"], ["<unk>"]]
     assert _rows(ds, "item_features", "title_tokens") == [["kolya"], ["confidential"], ["unknown"]]

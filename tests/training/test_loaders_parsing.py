@@ -61,7 +61,11 @@ def test_csv_rows_quoted_delimiter_multiline_and_repair(tmp_path: Path) -> None:
         read_csv_rows(p, delimiter=",", encoding="utf-8", required=["a"], single_line=True)
     p.write_text('a;b\n"x\\";y"\n', encoding="utf-8")
     fixed = read_csv_rows(
-        p, delimiter=";", encoding="utf-8", required=["a"], single_line=True,
+        p,
+        delimiter=";",
+        encoding="utf-8",
+        required=["a"],
+        single_line=True,
         repair=lambda line: line.replace('\\";', '";"'),
     )
     assert fixed.rows == [["x", "y"]] and fixed.repaired == 1
@@ -69,19 +73,33 @@ def test_csv_rows_quoted_delimiter_multiline_and_repair(tmp_path: Path) -> None:
 
 def test_buckets_and_tokens() -> None:
     assert [age_bucket(a) for a in (None, 3, 17, 18, 34, 49, 50, 56, 101)] == [
-        None, None, "<18", "18-24", "25-34", "45-49", "50-55", "56+", None
+        None,
+        None,
+        "<18",
+        "18-24",
+        "25-34",
+        "45-49",
+        "50-55",
+        "56+",
+        None,
     ]
     assert [year_bucket(y) for y in (0, 1995, 1999, 2000, 2050)] == [
-        None, "1995-1999", "1995-1999", "2000-2004", None
+        None,
+        "1995-1999",
+        "1995-1999",
+        "2000-2004",
+        None,
     ]
     assert zip_prefix(" t8h1n5") == "T8" and zip_prefix("") is None
     assert [parse_int(s) for s in (" 12", "-3", "1.5", "NULL", "")] == [12, -3, None, None, None]
     assert split_title_year("Heat (1995)") == ("Heat", 1995)
     assert split_title_year("Heat") == ("Heat", None)
     assert title_tokens("The Lord of the Rings: The Two Towers, A") == [
-        "lord", "rings", "two", "towers"
+        "lord",
+        "rings",
+        "two",
+        "towers",
     ]
-
 
 
 # --- round trips over generated inputs -------------------------------------------------------

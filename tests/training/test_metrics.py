@@ -46,8 +46,11 @@ def test_ranking_metrics_means() -> None:
 
 
 def test_ranking_metrics_edge_cases() -> None:
-    assert ranking_metrics(np.zeros(0, np.int64), (10,)) == {"HR@10": 0.0, "NDCG@10": 0.0,
-                                                             "MAP@10": 0.0}
+    assert ranking_metrics(np.zeros(0, np.int64), (10,)) == {
+        "HR@10": 0.0,
+        "NDCG@10": 0.0,
+        "MAP@10": 0.0,
+    }
     with pytest.raises(ValueError, match="1-based"):
         hit_rate(np.asarray([0, 1]), 10)
     with pytest.raises(ValueError, match="K must be"):
@@ -94,8 +97,16 @@ def test_hand_built_exposure() -> None:
     assert e["arp@3"] == pytest.approx((15 / 3 + 19 / 3) / 2)
     # sorted [0,1,1,1,1,2], weights -5,-3,-1,1,3,5: (-3 - 1 + 1 + 3 + 10) / 36
     assert e["gini@3"] == pytest.approx(10 / 36)
-    assert list(e) == ["coverage@2", "tail_share@2", "arp@2", "gini@2",
-                       "coverage@3", "tail_share@3", "arp@3", "gini@3"]
+    assert list(e) == [
+        "coverage@2",
+        "tail_share@2",
+        "arp@2",
+        "gini@2",
+        "coverage@3",
+        "tail_share@3",
+        "arp@3",
+        "gini@3",
+    ]
 
 
 def test_padding_is_ignored() -> None:
@@ -104,7 +115,8 @@ def test_padding_is_ignored() -> None:
     assert coverage(topk, 6) == pytest.approx(3 / 6)
     assert tail_share(topk, HT.is_tail) == pytest.approx((0 / 1 + 2 / 2) / 2)
     assert average_recommendation_popularity(topk, HT.train_counts) == pytest.approx(
-        (8 + (5 + 1) / 2) / 2)
+        (8 + (5 + 1) / 2) / 2
+    )
     assert tail_share(np.full((2, 2), -1), HT.is_tail) == 0.0
 
 

@@ -48,10 +48,12 @@ def test_omega_k_on_real_split_counts() -> None:
     assert np.array_equal(np.bincount(items_e1, minlength=p.dataset.n_items), counts)
 
 
-@pytest.mark.parametrize("name,first_tail,second_tail", [("head2tail", False, True),
-                                                          ("tail2head", True, False)])
-def test_head_tail_curricula_split_by_item_popularity(name: str, first_tail: bool,
-                                                      second_tail: bool) -> None:
+@pytest.mark.parametrize(
+    "name,first_tail,second_tail", [("head2tail", False, True), ("tail2head", True, False)]
+)
+def test_head_tail_curricula_split_by_item_popularity(
+    name: str, first_tail: bool, second_tail: bool
+) -> None:
     p = prepare(load_config(TINY).data)
     cur = build_curriculum(name, p, seed=0)
     assert np.all(p.headtail.is_tail[cur.phase1[1]] == first_tail)
@@ -61,8 +63,9 @@ def test_head_tail_curricula_split_by_item_popularity(name: str, first_tail: boo
 
 @pytest.fixture(scope="module")
 def mirec_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cfg = load_config(TINY, ["model.kind=mirec", "mirec.many_shot_epochs=2",
-                             "mirec.few_shot_epochs=2"])
+    cfg = load_config(
+        TINY, ["model.kind=mirec", "mirec.many_shot_epochs=2", "mirec.few_shot_epochs=2"]
+    )
     out = train_to_bundle(cfg, tmp_path_factory.mktemp("mirec") / "bundle")
     assert out is not None
     return out

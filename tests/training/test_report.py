@@ -42,7 +42,10 @@ def row(variant: str, head: float, tail: float, dataset: str | None = None) -> d
             }
         )
     out: dict[str, Any] = {
-        "variant": variant, "n_seeds": 3, "metrics": metrics, "exposure": exposure
+        "variant": variant,
+        "n_seeds": 3,
+        "metrics": metrics,
+        "exposure": exposure,
     }
     if dataset is not None:
         out["dataset"] = dataset
@@ -84,8 +87,11 @@ def test_zero_tail_accuracy_draws_no_tail_bar(tmp_path: Path) -> None:
 
 
 def test_rows_with_datasets_are_drawn_per_dataset(tmp_path: Path) -> None:
-    rows = [row("popularity", 0.3, 0.0, "ml-1m"), row("random", 0.01, 0.01, "ml-1m"),
-            row("popularity", 0.2, 0.0, "book crossing")]
+    rows = [
+        row("popularity", 0.3, 0.0, "ml-1m"),
+        row("random", 0.01, 0.01, "ml-1m"),
+        row("popularity", 0.2, 0.0, "book crossing"),
+    ]
     results = write(tmp_path / "baselines.json", rows, dataset="ml-1m, book crossing")
     made = report.render_report(results, None)  # None: beside the results file
     assert sorted(p.name for p in made) == [

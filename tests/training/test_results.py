@@ -30,14 +30,21 @@ KS = (10, 20, 50)
 def run(base: float) -> EvalResult:
     """A fake evaluation whose every metric is derived from ``base``."""
     metrics = {
-        s: {f"{n}@{k}": base * (j + 1) / 10 + k / 1000 for j, n in enumerate(("HR", "NDCG", "MAP"))
-            for k in KS}
+        s: {
+            f"{n}@{k}": base * (j + 1) / 10 + k / 1000
+            for j, n in enumerate(("HR", "NDCG", "MAP"))
+            for k in KS
+        }
         for s in ("all", "head", "tail")
     }
-    exposure = {f"{n}@{k}": base + k for n in ("coverage", "tail_share", "arp", "gini")
-                for k in KS}
-    return EvalResult(role="test", ks=KS, metrics=metrics, exposure=exposure,
-                      n_users={"all": 10, "head": 6, "tail": 4})
+    exposure = {f"{n}@{k}": base + k for n in ("coverage", "tail_share", "arp", "gini") for k in KS}
+    return EvalResult(
+        role="test",
+        ks=KS,
+        metrics=metrics,
+        exposure=exposure,
+        n_users={"all": 10, "head": 6, "tail": 4},
+    )
 
 
 def test_aggregate_mean_and_sample_std() -> None:
@@ -74,14 +81,21 @@ def doc_with_rows(**kwargs: Any) -> dict[str, Any]:
         make_row("popularity", [run(0.1), run(0.2)], seconds=1.5),
         make_row("random", [run(0.01), run(0.02), run(0.04)]),
     ]
-    return results_document("ml-1m", rows, config=RunConfig(), fingerprint="abcdef0123456789",
-                             **kwargs)
+    return results_document(
+        "ml-1m", rows, config=RunConfig(), fingerprint="abcdef0123456789", **kwargs
+    )
 
 
 def test_document_shape() -> None:
     doc = doc_with_rows(extra={"note": "x"})
-    assert list(doc)[:6] == ["dataset", "protocol_version", "fingerprint", "git_commit",
-                             "config", "rows"]
+    assert list(doc)[:6] == [
+        "dataset",
+        "protocol_version",
+        "fingerprint",
+        "git_commit",
+        "config",
+        "rows",
+    ]
     assert doc["protocol_version"] == PROTOCOL_VERSION == 1
     assert doc["note"] == "x"
     assert doc["config"]["eval"]["ks"] == [10, 20, 50]
@@ -103,8 +117,9 @@ def pct(stat: dict[str, float]) -> str:
 
 def test_write_results_markdown_from_json(tmp_path: Path) -> None:
     doc = doc_with_rows()
-    json_path, md_path = write_results(doc, tmp_path / "out" / "baselines",
-                                       command="python -m training baselines --seeds 3")
+    json_path, md_path = write_results(
+        doc, tmp_path / "out" / "baselines", command="python -m training baselines --seeds 3"
+    )
     assert json_path.name == "baselines.json" and md_path.name == "baselines.md"
     loaded = json.loads(json_path.read_text(encoding="utf-8"))
     assert loaded == json.loads(json.dumps(doc))
@@ -122,8 +137,9 @@ def test_write_results_markdown_from_json(tmp_path: Path) -> None:
         assert len(row_lines) == 4  # three slices + exposure
         for i, s in enumerate(("all", "head", "tail")):
             cells = [c.strip() for c in row_lines[i].strip("|").split("|")]
-            expected = [pct(row["metrics"][s][f"{n}@{k}"])
-                        for n in ("HR", "NDCG", "MAP") for k in KS]
+            expected = [
+                pct(row["metrics"][s][f"{n}@{k}"]) for n in ("HR", "NDCG", "MAP") for k in KS
+            ]
             assert cells == [row["variant"], str(row["n_seeds"]), *expected]
         exp = row["exposure"]
         exp_cells = [c.strip() for c in row_lines[3].strip("|").split("|")]
@@ -140,11 +156,12 @@ def test_write_results_markdown_from_json(tmp_path: Path) -> None:
 
 
 def test_markdown_groups_rows_by_dataset() -> None:
-    rows = [make_row("pop", [run(0.1)], dataset="ml-100k"),
-            make_row("pop", [run(0.3)], dataset="ml-1m"),
-            make_row("rand", [run(0.2)], dataset="ml-100k")]
-    doc = results_document("ml-100k, ml-1m", rows,
-                           fingerprint={"ml-100k": "aaaa", "ml-1m": "bbbb"})
+    rows = [
+        make_row("pop", [run(0.1)], dataset="ml-100k"),
+        make_row("pop", [run(0.3)], dataset="ml-1m"),
+        make_row("rand", [run(0.2)], dataset="ml-100k"),
+    ]
+    doc = results_document("ml-100k, ml-1m", rows, fingerprint={"ml-100k": "aaaa", "ml-1m": "bbbb"})
     md = render_markdown(doc, command="cmd")
     first, second = md.index("## ml-100k"), md.index("## ml-1m")
     assert first < second
@@ -163,8 +180,13 @@ def test_nan_is_refused(tmp_path: Path) -> None:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def test_git_commit(tmp_path: Path) -> None:
@@ -182,10 +204,21 @@ def test_git_commit(tmp_path: Path) -> None:
 
 
 def test_header_defaults_and_fingerprint_lists() -> None:
-    rows = [{"variant": "pop", "n_seeds": 2, **aggregate([run(0.1), run(0.2)]),
-             "seconds": {"mean": 3.25, "total": 6.5}, "lambda_p": [0.5, 0.6]}]
-    doc = results_document("ml-1m", rows, fingerprint=["aaaa", "bbbb"],
-                           extra={"generated_by": "python -m training experiment --config x"})
+    rows = [
+        {
+            "variant": "pop",
+            "n_seeds": 2,
+            **aggregate([run(0.1), run(0.2)]),
+            "seconds": {"mean": 3.25, "total": 6.5},
+            "lambda_p": [0.5, 0.6],
+        }
+    ]
+    doc = results_document(
+        "ml-1m",
+        rows,
+        fingerprint=["aaaa", "bbbb"],
+        extra={"generated_by": "python -m training experiment --config x"},
+    )
     md = render_markdown(doc)
     assert "`python -m training experiment --config x`" in md
     assert "`aaaa` / `bbbb`" in md

@@ -54,8 +54,13 @@ def random_ds(seed: int, timestamps: bool) -> Dataset:
         its += chosen.tolist()
         ts += stamps.tolist()
     perm = rng.permutation(len(us))  # interleave users, as real files do
-    return make_ds(np.asarray(us)[perm], np.asarray(its)[perm],
-                   np.asarray(ts)[perm] if timestamps else None, n_users=60, n_items=40)
+    return make_ds(
+        np.asarray(us)[perm],
+        np.asarray(its)[perm],
+        np.asarray(ts)[perm] if timestamps else None,
+        n_users=60,
+        n_items=40,
+    )
 
 
 def test_temporal_roles_ties_and_small_users() -> None:
@@ -107,8 +112,9 @@ def test_invariants_on_random_data(temporal: bool) -> None:
     assert sp.test_users.tolist() == eligible.tolist()
     assert len(sp.test_items) == len(sp.valid_items) == len(eligible)
     # Every interaction lands in exactly one role: no leakage, nothing lost.
-    assert pairs(sp.train_users, sp.train_items) + pairs(sp.valid_users, sp.valid_items) \
-        + pairs(sp.test_users, sp.test_items) == pairs(ds.users, ds.items)
+    assert pairs(sp.train_users, sp.train_items) + pairs(sp.valid_users, sp.valid_items) + pairs(
+        sp.test_users, sp.test_items
+    ) == pairs(ds.users, ds.items)
     # Users with < 3 interactions keep all of them in training.
     small = set(np.flatnonzero(counts < 3).tolist())
     train_c = np.bincount(sp.train_users, minlength=ds.n_users)
@@ -117,10 +123,15 @@ def test_invariants_on_random_data(temporal: bool) -> None:
     assert sp.n_train == ds.n_interactions - 2 * len(eligible)
     if temporal:
         assert ds.timestamps is not None
-        ts = {(u, i): t for u, i, t in zip(ds.users.tolist(), ds.items.tolist(),
-                                          ds.timestamps.tolist(), strict=True)}
-        for u, v, t in zip(sp.test_users.tolist(), sp.valid_items.tolist(),
-                           sp.test_items.tolist(), strict=True):
+        ts = {
+            (u, i): t
+            for u, i, t in zip(
+                ds.users.tolist(), ds.items.tolist(), ds.timestamps.tolist(), strict=True
+            )
+        }
+        for u, v, t in zip(
+            sp.test_users.tolist(), sp.valid_items.tolist(), sp.test_items.tolist(), strict=True
+        ):
             train_ts = [ts[(u, i)] for i in sp.train_items[sp.train_users == u].tolist()]
             assert ts[(u, t)] >= ts[(u, v)] >= max(train_ts)
 
@@ -149,8 +160,13 @@ def test_duplicates_kept_as_they_come() -> None:
 
 
 def test_exclusion_csr() -> None:
-    ds = make_ds([0, 0, 0, 0, 1, 1, 2, 2, 2], [1, 2, 3, 4, 0, 1, 4, 0, 3],
-                 [1, 2, 3, 4, 1, 2, 1, 2, 3], n_users=3, n_items=5)
+    ds = make_ds(
+        [0, 0, 0, 0, 1, 1, 2, 2, 2],
+        [1, 2, 3, 4, 0, 1, 4, 0, 3],
+        [1, 2, 3, 4, 1, 2, 1, 2, 3],
+        n_users=3,
+        n_items=5,
+    )
     sp = make_split(ds, seed=0)
     indptr, idx = sp.exclusion_csr("test")
     assert indptr.dtype == np.int64 and idx.dtype == np.int64
@@ -173,7 +189,8 @@ def test_with_train_fraction() -> None:
     assert np.array_equal(half.test_items, sp.test_items)
     assert np.array_equal(half.valid_items, sp.valid_items)
     assert pairs(half.train_users, half.train_items) + pairs(
-        half.held_back_users, half.held_back_items) == pairs(sp.train_users, sp.train_items)
+        half.held_back_users, half.held_back_items
+    ) == pairs(sp.train_users, sp.train_items)
     # Held-back interactions are still excluded: the exclusion sets do not change.
     for role in ("valid", "test"):
         a, b = sp.exclusion_csr(role), half.exclusion_csr(role)
@@ -181,8 +198,9 @@ def test_with_train_fraction() -> None:
     again = sp.with_train_fraction(0.5, seed=1)
     other = sp.with_train_fraction(0.5, seed=2)
     assert np.array_equal(again.train_items, half.train_items)
-    assert not np.array_equal(other.train_users * 100 + other.train_items,
-                              half.train_users * 100 + half.train_items)
+    assert not np.array_equal(
+        other.train_users * 100 + other.train_items, half.train_users * 100 + half.train_items
+    )
     assert sp.with_train_fraction(1.0, seed=0) is sp
     with pytest.raises(ValueError, match="train_fraction"):
         sp.with_train_fraction(0.0, seed=0)
@@ -190,13 +208,29 @@ def test_with_train_fraction() -> None:
 
 def test_bad_inputs_are_named() -> None:
     ds = make_ds([0, 1], [0, 1], n_users=2, n_items=2)
-    bad = Dataset(ds.name, ds.user_ids, ds.item_ids, ds.users, np.asarray([0, 5]), None,
-                  ds.item_features, ds.user_features)
+    bad = Dataset(
+        ds.name,
+        ds.user_ids,
+        ds.item_ids,
+        ds.users,
+        np.asarray([0, 5]),
+        None,
+        ds.item_features,
+        ds.user_features,
+    )
     with pytest.raises(ValueError, match="item index"):
         make_split(bad, seed=0)
     with pytest.raises(ValueError, match="train_items"):
-        Split(np.zeros(1, np.int64), np.asarray([9]), np.zeros(0, np.int64),
-              np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 2)
+        Split(
+            np.zeros(1, np.int64),
+            np.asarray([9]),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            1,
+            2,
+        )
 
 
 def test_fingerprint_stable_and_sensitive() -> None:
@@ -215,7 +249,15 @@ def test_fingerprint_stable_and_sensitive() -> None:
     assert ds.timestamps is not None
     no_ts = make_ds(ds.users, ds.items, None, n_users=60, n_items=40)
     assert dataset_fingerprint(no_ts, sp) != fp
-    renamed = Dataset(ds.name, ("x", *ds.user_ids[1:]), ds.item_ids, ds.users, ds.items,
-                      ds.timestamps, ds.item_features, ds.user_features)
+    renamed = Dataset(
+        ds.name,
+        ("x", *ds.user_ids[1:]),
+        ds.item_ids,
+        ds.users,
+        ds.items,
+        ds.timestamps,
+        ds.item_features,
+        ds.user_features,
+    )
     assert dataset_fingerprint(renamed, sp) != fp
     assert dataset_fingerprint(ds, sp.with_train_fraction(0.5, seed=0)) != fp

@@ -83,7 +83,7 @@ def read_csv_rows(
             body = line.rstrip("\r\n")
             fixed = repair(body)
             if fixed is not None and fixed != body:
-                lines[k] = fixed + line[len(body):]
+                lines[k] = fixed + line[len(body) :]
                 repaired += 1
     fast = _read_simple(path, lines, delimiter, required)
     if fast is not None:

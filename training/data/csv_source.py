@@ -32,9 +32,7 @@ from training.data.indexing import (
 )
 
 
-def _interactions(
-    path: Path, cfg: CsvConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _interactions(path: Path, cfg: CsvConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Raw user / item id string arrays ``[n]`` and int64 timestamps ``[n]`` (or None)."""
     if cfg.user_col == cfg.item_col:
         raise DataError(f"csv.user_col and csv.item_col are both {cfg.user_col!r}", path=path)
@@ -147,13 +145,21 @@ def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:
     item_fields = [id_field("item_id", item_ids)]
     if cfg.item_features is not None:
         item_fields += _features(
-            data_dir / cfg.item_features, cfg, cfg.item_key, cfg.item_multi, "item_id",
+            data_dir / cfg.item_features,
+            cfg,
+            cfg.item_key,
+            cfg.item_multi,
+            "item_id",
             "csv.item_multi",
         ).fields(item_ids)
     user_fields = [id_field("user_id", user_ids)]
     if cfg.user_features is not None:
         user_fields += _features(
-            data_dir / cfg.user_features, cfg, cfg.user_key, cfg.user_multi, "user_id",
+            data_dir / cfg.user_features,
+            cfg,
+            cfg.user_key,
+            cfg.user_multi,
+            "user_id",
             "csv.user_multi",
         ).fields(user_ids)
     return Dataset(

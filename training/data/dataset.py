@@ -37,11 +37,15 @@ class Dataset:
         if len(self.items) != n or (self.timestamps is not None and len(self.timestamps) != n):
             raise ValueError(f"{self.name}: interaction arrays differ in length")
         if self.item_features.n_rows != len(self.item_ids):
-            raise ValueError(f"{self.name}: item features have {self.item_features.n_rows} rows, "
-                             f"catalogue has {len(self.item_ids)} items")
+            raise ValueError(
+                f"{self.name}: item features have {self.item_features.n_rows} rows, "
+                f"catalogue has {len(self.item_ids)} items"
+            )
         if self.user_features.n_rows != len(self.user_ids):
-            raise ValueError(f"{self.name}: user features have {self.user_features.n_rows} rows, "
-                             f"there are {len(self.user_ids)} users")
+            raise ValueError(
+                f"{self.name}: user features have {self.user_features.n_rows} rows, "
+                f"there are {len(self.user_ids)} users"
+            )
 
     @property
     def n_users(self) -> int:

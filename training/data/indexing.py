@@ -70,9 +70,7 @@ def codes_field(name: str, codes: np.ndarray, labels: Sequence[str]) -> Categori
     )
 
 
-def multi_codes_field(
-    name: str, codes: np.ndarray, labels: Sequence[str]
-) -> CategoricalField:
+def multi_codes_field(name: str, codes: np.ndarray, labels: Sequence[str]) -> CategoricalField:
     """A multi-valued field from a code matrix (int ``[n_rows, width]``, -1 = no value).
 
     Each row keeps its codes >= 0 in column order; duplicates within a row are kept once.

@@ -228,8 +228,9 @@ def _ml100k_items(path: Path) -> dict[str, tuple[int, _Item]]:
         # Release date "01-Jan-1995"; item 267 has none (and the title "unknown").
         date_year = parse_int(parts[2].strip()[-4:]) if parts[2].strip() else None
         item = _Item(
-            genres=tuple(g for g, f in zip(ML100K_GENRES, flags, strict=True)
-                         if f == "1" and g != "unknown"),
+            genres=tuple(
+                g for g, f in zip(ML100K_GENRES, flags, strict=True) if f == "1" and g != "unknown"
+            ),
             year_bucket=year_bucket(date_year if date_year is not None else title_year),
             title_tokens=tuple(title_tokens(bare_title)),
         )

@@ -34,7 +34,7 @@ def decode(raw: bytes, encoding: str, path: Path) -> str:
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(
-            f"cannot decode byte {raw[e.start:e.start + 1]!r} as {encoding} "
+            f"cannot decode byte {raw[e.start : e.start + 1]!r} as {encoding} "
             "(wrong encoding? e.g. latin-1)",
             path=path,
             line=line,

@@ -151,9 +151,9 @@ def rank_targets(
             tgt = torch.from_numpy(targets[start : start + b]).to(device)  # [B]
             tgt_score = scores[arange, tgt].clone()  # [B]
             rows, cols = _gather_csr(indptr, indices, b_users)
-            scores[torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)] = (
-                -torch.inf
-            )
+            scores[
+                torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)
+            ] = -torch.inf
             scores[arange, tgt] = tgt_score  # the target is never excluded
             ranks[start : start + b] = (scores >= tgt_score[:, None]).sum(dim=1).cpu().numpy()
             values, idx = torch.topk(scores, k_take, dim=1)  # [B, k_take], best first

@@ -83,9 +83,7 @@ def average_recommendation_popularity(topk: np.ndarray, train_counts: np.ndarray
     return _per_user_mean(t, np.asarray(train_counts, dtype=np.float64))
 
 
-def exposure_metrics(
-    topk: np.ndarray, headtail: HeadTail, ks: Sequence[int]
-) -> dict[str, float]:
+def exposure_metrics(topk: np.ndarray, headtail: HeadTail, ks: Sequence[int]) -> dict[str, float]:
     """``coverage@K, tail_share@K, arp@K, gini@K`` for each K, from lists at least max(ks) long.
 
     The top-K list is the first K columns of ``topk`` (best first).

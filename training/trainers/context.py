@@ -35,8 +35,12 @@ def set_threads(cfg: RunConfig, ctx: DistContext) -> None:
     torch.set_num_threads(n)
 
 
-def train_tensors(p: Prepared, device: torch.device, users: np.ndarray | None = None,
-                  items: np.ndarray | None = None) -> TrainTensors:
+def train_tensors(
+    p: Prepared,
+    device: torch.device,
+    users: np.ndarray | None = None,
+    items: np.ndarray | None = None,
+) -> TrainTensors:
     u = p.split.train_users if users is None else users
     i = p.split.train_items if items is None else items
     counts = p.headtail.train_counts.astype(np.float64)

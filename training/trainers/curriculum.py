@@ -30,6 +30,7 @@ def build_curriculum(name: str, p: Prepared, seed: int) -> Curriculum:
     users, items = p.split.train_users, p.split.train_items
     is_tail = p.headtail.is_tail
     if name == "ltcur":
+
         def omega_k(epoch: int) -> Pairs:
             # Ω(k) is redrawn every epoch from a seed derived from (seed, epoch).
             m = omega_k_mask(items, is_tail, p.headtail.k, np.random.default_rng([seed, epoch]))

@@ -33,15 +33,35 @@ class Exported:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
 
 
-def export_model(model: TwoTower, p: Prepared, *, kind: str, valid: EvalResult | None,
-                 history: list[dict[str, Any]], best_epoch: int, seconds: float,
-                 examples_per_second: float) -> Exported:
+def export_model(
+    model: TwoTower,
+    p: Prepared,
+    *,
+    kind: str,
+    valid: EvalResult | None,
+    history: list[dict[str, Any]],
+    best_epoch: int,
+    seconds: float,
+    examples_per_second: float,
+) -> Exported:
     model = model.cpu().eval()
-    users = embed_table(model.user_embed, TensorTable.from_table(p.dataset.user_features), EXPORT_BATCH)
-    items = embed_table(model.item_embed, TensorTable.from_table(p.dataset.item_features), EXPORT_BATCH)
+    users = embed_table(
+        model.user_embed, TensorTable.from_table(p.dataset.user_features), EXPORT_BATCH
+    )
+    items = embed_table(
+        model.item_embed, TensorTable.from_table(p.dataset.item_features), EXPORT_BATCH
+    )
     return Exported(
-        kind=kind, model=model, spec=model.spec, user_vectors=users, item_vectors=items,
+        kind=kind,
+        model=model,
+        spec=model.spec,
+        user_vectors=users,
+        item_vectors=items,
         valid=valid,
-        training_info={"history": history, "best_epoch": best_epoch, "seconds": seconds,
-                       "examples_per_second": examples_per_second},
+        training_info={
+            "history": history,
+            "best_epoch": best_epoch,
+            "seconds": seconds,
+            "examples_per_second": examples_per_second,
+        },
     )

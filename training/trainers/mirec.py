@@ -62,8 +62,9 @@ class MirecStep(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, users: FeatureBatch, items: FeatureBatch, meta: bool
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def forward(
+        self, users: FeatureBatch, items: FeatureBatch, meta: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         m = self.model
         u, v = m.few_shot.user_embed(users), m.few_shot.item_embed(items)
         if not meta:
@@ -91,29 +92,49 @@ class LossRecorder:
 
     def record(self, user_fn: Any, item_fn: Any) -> dict[str, Any]:
         temp = self.cfg.model.temperature if self.cfg.model.normalize else 1.0
-        kw = dict(user_table=self.t.user_table, item_table=self.t.item_table,
-                  is_tail=self.p.headtail.is_tail, batch_size=self.cfg.train.batch_size,
-                  temperature=temp)
+        kw = dict(
+            user_table=self.t.user_table,
+            item_table=self.t.item_table,
+            is_tail=self.p.headtail.is_tail,
+            batch_size=self.cfg.train.batch_size,
+            temperature=temp,
+        )
         return {
             "train_loss": slice_losses(user_fn, item_fn, *self.train_pairs, **kw),  # type: ignore[arg-type]
-            "valid_loss": slice_losses(user_fn, item_fn, self.p.split.valid_users,  # type: ignore[arg-type]
-                                       self.p.split.valid_items, **kw),
+            "valid_loss": slice_losses(
+                user_fn,
+                item_fn,
+                self.p.split.valid_users,  # type: ignore[arg-type]
+                self.p.split.valid_items,
+                **kw,
+            ),
         }
 
 
 def _many_shot_key(cfg: RunConfig) -> str:
     """Cache key of phase 1: everything that determines θ* (data, model, training, curriculum)."""
     c = cfg.to_dict()
-    keyed = {"data": c["data"], "model": c["model"], "train": c["train"],
-             "curriculum": cfg.mirec.curriculum, "epochs": cfg.mirec.many_shot_epochs,
-             "logq": cfg.mirec.many_shot_logq, "sample": cfg.mirec.loss_curve_sample}
+    keyed = {
+        "data": c["data"],
+        "model": c["model"],
+        "train": c["train"],
+        "curriculum": cfg.mirec.curriculum,
+        "epochs": cfg.mirec.many_shot_epochs,
+        "logq": cfg.mirec.many_shot_logq,
+        "sample": cfg.mirec.loss_curve_sample,
+    }
     keyed["train"].pop("progress", None)
     return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def train_many_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, cur: Curriculum,
-                    rec: LossRecorder | None, cache_dir: Path | None
-                    ) -> tuple[TwoTower, list[dict[str, Any]]]:
+def train_many_shot(
+    cfg: RunConfig,
+    p: Prepared,
+    ctx: DistContext,
+    cur: Curriculum,
+    rec: LossRecorder | None,
+    cache_dir: Path | None,
+) -> tuple[TwoTower, list[dict[str, Any]]]:
     """Phase 1, cached under a key of its config when ``cache_dir`` is given (the ablations of one
     seed share θ*)."""
     spec = tower_spec(cfg)
@@ -124,14 +145,22 @@ def train_many_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, cur: Curricul
         model.load_state_dict(load_file(str(cache_dir / f"many_shot-{key}.safetensors")))
         history = json.loads((cache_dir / f"many_shot-{key}.json").read_text())
         return model, history
-    ms_cfg = cfg.model_copy(update={"model": cfg.model.model_copy(
-        update={"logq": cfg.mirec.many_shot_logq})})
+    ms_cfg = cfg.model_copy(
+        update={"model": cfg.model.model_copy(update={"logq": cfg.mirec.many_shot_logq})}
+    )
 
     def on_epoch(epoch: int, m: TwoTower) -> dict[str, Any]:
         return rec.record(m.user_embed, m.item_embed) if rec else {}
 
-    res = train_two_tower(ms_cfg, p, ctx, model=model, interactions=cur.phase1,
-                          epochs=cfg.mirec.many_shot_epochs, on_epoch=on_epoch)
+    res = train_two_tower(
+        ms_cfg,
+        p,
+        ctx,
+        model=model,
+        interactions=cur.phase1,
+        epochs=cfg.mirec.many_shot_epochs,
+        on_epoch=on_epoch,
+    )
     history = [{**h, "phase": 1} for h in res.history]
     if cache_dir is not None and ctx.is_main:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -142,8 +171,7 @@ def train_many_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, cur: Curricul
     return res.model, history
 
 
-def mirec_vectors(model: MIRec, t: TrainTensors, lambda_p: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def mirec_vectors(model: MIRec, t: TrainTensors, lambda_p: float) -> tuple[np.ndarray, np.ndarray]:
     """(query vectors ``[n_users, 2d]`` at ``lambda_p``, index vectors ``[n_items, 2d]``)."""
     model.eval()
     users = embed_table(lambda b: model.query_vectors(b, lambda_p), t.user_table, EXPORT_BATCH)
@@ -151,29 +179,49 @@ def mirec_vectors(model: MIRec, t: TrainTensors, lambda_p: float
     return users, items
 
 
-def validate_blend(model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig, lambda_p: float,
-                   role: str = "valid") -> EvalResult:
+def validate_blend(
+    model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig, lambda_p: float, role: str = "valid"
+) -> EvalResult:
     users, items = mirec_vectors(model, t, lambda_p)
-    return evaluate(embedding_scorer(users, items), p.split, p.headtail, role=role,  # type: ignore[arg-type]
-                    ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+    return evaluate(
+        embedding_scorer(users, items),
+        p.split,
+        p.headtail,
+        role=role,  # type: ignore[arg-type]
+        ks=tuple(cfg.eval.ks),
+        batch_size=cfg.eval.batch_size,
+    )
 
 
-def sweep_lambda_p(model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig
-                   ) -> tuple[float, list[dict[str, float]]]:
+def sweep_lambda_p(
+    model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig
+) -> tuple[float, list[dict[str, float]]]:
     """Validation metrics for λ_p in 0, 0.1, …, 1; the best λ_p by validation NDCG@50."""
     rows = []
     for lam in LAMBDA_GRID:
         r = validate_blend(model, t, p, cfg, lam)
-        rows.append({"lambda_p": lam, **{f"{s}_HR@50": r.metrics[s]["HR@50"] for s in r.metrics},
-                     **{f"{s}_NDCG@50": r.metrics[s]["NDCG@50"] for s in r.metrics}})
+        rows.append(
+            {
+                "lambda_p": lam,
+                **{f"{s}_HR@50": r.metrics[s]["HR@50"] for s in r.metrics},
+                **{f"{s}_NDCG@50": r.metrics[s]["NDCG@50"] for s in r.metrics},
+            }
+        )
     best = max(rows, key=lambda r: r["all_NDCG@50"])
     return float(best["lambda_p"]), rows
 
 
-def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, t: TrainTensors,
-                   cur: Curriculum, rec: LossRecorder | None, epoch0: int
-                   ) -> list[dict[str, Any]]:
-    """Phase 2 (paper Algorithm 1) with early stopping on the validation blend at ``mirec.lambda_p``."""
+def train_few_shot(
+    cfg: RunConfig,
+    p: Prepared,
+    ctx: DistContext,
+    model: MIRec,
+    t: TrainTensors,
+    cur: Curriculum,
+    rec: LossRecorder | None,
+    epoch0: int,
+) -> list[dict[str, Any]]:
+    """Phase 2 (paper Algorithm 1), early-stopped on the validation blend at ``mirec.lambda_p``."""
     mc = cfg.mirec
     device = t.device
     model.to(device)
@@ -193,9 +241,14 @@ def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, 
 
     def rec_loss(u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor) -> torch.Tensor:
         return batch_softmax_loss(
-            ctx.gather_rows(u), ctx.gather_rows(v), i_idx, temperature=temp,
-            log_q=t.log_q[i_idx] if use_logq else None, logq_weight=cfg.model.logq_weight,
-            mask_accidental_hits=cfg.model.mask_accidental_hits)
+            ctx.gather_rows(u),
+            ctx.gather_rows(v),
+            i_idx,
+            temperature=temp,
+            log_q=t.log_q[i_idx] if use_logq else None,
+            logq_weight=cfg.model.logq_weight,
+            mask_accidental_hits=cfg.model.mask_accidental_hits,
+        )
 
     for epoch in range(n_epochs):
         e0 = time.perf_counter()
@@ -205,8 +258,13 @@ def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, 
         users, items = torch.from_numpy(users_np), torch.from_numpy(items_np)
         losses: list[float] = []
         batches = list(epoch_batches(len(users), bs, gen))
-        bar = tqdm(batches, desc=f"few-shot {epoch}", leave=False, unit="batch",
-                   disable=not (cfg.train.progress and ctx.is_main))
+        bar = tqdm(
+            batches,
+            desc=f"few-shot {epoch}",
+            leave=False,
+            unit="batch",
+            disable=not (cfg.train.progress and ctx.is_main),
+        )
         for idx in bar:
             chunk = ctx.chunk(len(idx))
             ub = t.user_table.gather(users[idx][chunk])
@@ -229,9 +287,13 @@ def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, 
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
         seconds = time.perf_counter() - e0
-        h: dict[str, Any] = {"epoch": epoch0 + epoch, "phase": 2, "seconds": seconds,
-                             "train_objective": float(np.mean(losses)) if losses else None,
-                             "examples_per_second": len(batches) * bs / max(seconds, 1e-9)}
+        h: dict[str, Any] = {
+            "epoch": epoch0 + epoch,
+            "phase": 2,
+            "seconds": seconds,
+            "train_objective": float(np.mean(losses)) if losses else None,
+            "examples_per_second": len(batches) * bs / max(seconds, 1e-9),
+        }
         score = -1.0
         if ctx.is_main:
             val = validate_blend(model, t, p, cfg, mc.lambda_p)
@@ -239,8 +301,12 @@ def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, 
             h.update({"valid_ndcg@50": score, "valid_tail_hr@50": val.metrics["tail"]["HR@50"]})
             if rec is not None:
                 model.eval()
-                h.update(rec.record(lambda b: model.f_user(model.few_shot.user_embed(b)),
-                                    lambda b: model.f_item(model.few_shot.item_embed(b))))
+                h.update(
+                    rec.record(
+                        lambda b: model.f_user(model.few_shot.user_embed(b)),
+                        lambda b: model.f_item(model.few_shot.item_embed(b)),
+                    )
+                )
             log_event("epoch", **h)
         score = ctx.broadcast_float(score)
         history.append(h)
@@ -251,8 +317,9 @@ def train_few_shot(cfg: RunConfig, p: Prepared, ctx: DistContext, model: MIRec, 
     return history
 
 
-def train_mirec(cfg: RunConfig, p: Prepared, ctx: DistContext,
-                cache_dir: Path | None = None) -> Exported | None:
+def train_mirec(
+    cfg: RunConfig, p: Prepared, ctx: DistContext, cache_dir: Path | None = None
+) -> Exported | None:
     mc = cfg.mirec
     set_threads(cfg, ctx)
     device = resolve_device(cfg, ctx)
@@ -262,8 +329,13 @@ def train_mirec(cfg: RunConfig, p: Prepared, ctx: DistContext,
     cur = build_curriculum(mc.curriculum, p, cfg.train.seed)
     rec = LossRecorder.build(t, p, cfg) if ctx.is_main else None
     ds = p.dataset
-    model = MIRec(field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg),
-                  meta_kind=mc.meta, meta_hidden=mc.meta_hidden)
+    model = MIRec(
+        field_specs(ds.user_features),
+        field_specs(ds.item_features),
+        tower_spec(cfg),
+        meta_kind=mc.meta,
+        meta_hidden=mc.meta_hidden,
+    )
     history: list[dict[str, Any]] = []
     if mc.many_shot_epochs != 0:
         many, history = train_many_shot(cfg, p, ctx, cur, rec, cache_dir)
@@ -279,10 +351,21 @@ def train_mirec(cfg: RunConfig, p: Prepared, ctx: DistContext,
     valid = validate_blend(model, t, p, cfg, lambda_p)
     users, items = mirec_vectors(model.cpu(), train_tensors(p, torch.device("cpu")), lambda_p)
     return Exported(
-        kind="mirec", model=model.cpu(), spec=tower_spec(cfg), user_vectors=users,
-        item_vectors=items, valid=valid, lambda_p=lambda_p,
-        training_info={"history": history, "seconds": time.perf_counter() - t0,
-                       "curriculum": mc.curriculum},
-        manifest_extra={"lambda_p_sweep": sweep, "meta_kind": mc.meta,
-                        "meta_hidden": mc.meta_hidden},
+        kind="mirec",
+        model=model.cpu(),
+        spec=tower_spec(cfg),
+        user_vectors=users,
+        item_vectors=items,
+        valid=valid,
+        lambda_p=lambda_p,
+        training_info={
+            "history": history,
+            "seconds": time.perf_counter() - t0,
+            "curriculum": mc.curriculum,
+        },
+        manifest_extra={
+            "lambda_p_sweep": sweep,
+            "meta_kind": mc.meta,
+            "meta_hidden": mc.meta_hidden,
+        },
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def omega_k_mask(items: np.ndarray, is_tail: np.ndarray, k: int,
-                 rng: np.random.Generator) -> np.ndarray:
+def omega_k_mask(
+    items: np.ndarray, is_tail: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     """Boolean mask over training interactions selecting Ω(k).
 
     Every head item keeps exactly ``k`` of its interactions, drawn uniformly at random; every tail

@@ -15,9 +15,16 @@ EmbedFn = Callable[[FeatureBatch], torch.Tensor]
 
 @torch.no_grad()
 def slice_losses(
-    user_fn: EmbedFn, item_fn: EmbedFn, users: np.ndarray, items: np.ndarray,
-    user_table: TensorTable, item_table: TensorTable, is_tail: np.ndarray,
-    *, batch_size: int, temperature: float,
+    user_fn: EmbedFn,
+    item_fn: EmbedFn,
+    users: np.ndarray,
+    items: np.ndarray,
+    user_table: TensorTable,
+    item_table: TensorTable,
+    is_tail: np.ndarray,
+    *,
+    batch_size: int,
+    temperature: float,
 ) -> dict[str, float]:
     """Mean in-batch softmax loss of (user, item) pairs, on all pairs and split by the item's slice.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,8 +36,13 @@ from training.trainers.ssl_views import SslAugmenter
 
 def tower_spec(cfg: RunConfig) -> TowerSpec:
     m = cfg.model
-    return TowerSpec(dim=m.dim, hidden=tuple(m.hidden), field_dim=m.field_dim,
-                     normalize=m.normalize, temperature=m.temperature)
+    return TowerSpec(
+        dim=m.dim,
+        hidden=tuple(m.hidden),
+        field_dim=m.field_dim,
+        normalize=m.normalize,
+        temperature=m.temperature,
+    )
 
 
 def make_optimizer(params: Any, cfg: RunConfig) -> torch.optim.Optimizer:
@@ -61,10 +65,16 @@ class TwoTowerStep(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, users: Any, items: Any, item_mask: torch.Tensor | None,
-                view1: Any | None, mask1: torch.Tensor | None,
-                view2: Any | None, mask2: torch.Tensor | None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def forward(
+        self,
+        users: Any,
+        items: Any,
+        item_mask: torch.Tensor | None,
+        view1: Any | None,
+        mask1: torch.Tensor | None,
+        view2: Any | None,
+        mask2: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         u = self.model.user_embed(users)
         v = self.model.item_embed(items, item_mask)
         z1 = z2 = None
@@ -95,11 +105,18 @@ def embed_all(model: TwoTower, t: TrainTensors) -> tuple[np.ndarray, np.ndarray]
     return users, items
 
 
-def validate(model: TwoTower, t: TrainTensors, p: Prepared, cfg: RunConfig,
-             role: str = "valid") -> EvalResult:
+def validate(
+    model: TwoTower, t: TrainTensors, p: Prepared, cfg: RunConfig, role: str = "valid"
+) -> EvalResult:
     users, items = embed_all(model, t)
-    return evaluate(embedding_scorer(users, items), p.split, p.headtail, role=role,  # type: ignore[arg-type]
-                    ks=tuple(cfg.eval.ks), batch_size=cfg.eval.batch_size)
+    return evaluate(
+        embedding_scorer(users, items),
+        p.split,
+        p.headtail,
+        role=role,  # type: ignore[arg-type]
+        ks=tuple(cfg.eval.ks),
+        batch_size=cfg.eval.batch_size,
+    )
 
 
 class EarlyStopper:
@@ -145,7 +162,9 @@ def train_two_tower(
     users_np, items_np = interactions if interactions is not None else (None, None)
     t = train_tensors(p, device, users_np, items_np)
     if model is None:
-        model = TwoTower(field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg))
+        model = TwoTower(
+            field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg)
+        )
     model.to(device)
     aug = SslAugmenter(cfg.ssl, ds.item_features)
     step_module = ctx.wrap(TwoTowerStep(model), device)
@@ -165,8 +184,13 @@ def train_two_tower(
         e0 = time.perf_counter()
         losses: list[float] = []
         batches = list(epoch_batches(len(t.users), bs, gen))
-        bar = tqdm(batches, desc=f"epoch {epoch}", disable=not (cfg.train.progress and ctx.is_main),
-                   leave=False, unit="batch")
+        bar = tqdm(
+            batches,
+            desc=f"epoch {epoch}",
+            disable=not (cfg.train.progress and ctx.is_main),
+            leave=False,
+            unit="batch",
+        )
         for idx in bar:
             b0 = time.perf_counter()
             chunk = ctx.chunk(len(idx))
@@ -186,18 +210,25 @@ def train_two_tower(
                 t.user_table.gather(u_idx[chunk]),
                 t.item_table.gather(i_idx[chunk]),
                 item_mask[chunk] if item_mask is not None else None,
-                v1, m1, v2, m2,
+                v1,
+                m1,
+                v2,
+                m2,
             )
             u_all, v_all = ctx.gather_rows(u), ctx.gather_rows(v)  # [B, d]
             loss = batch_softmax_loss(
-                u_all, v_all, i_idx.to(device), temperature=temperature,
+                u_all,
+                v_all,
+                i_idx.to(device),
+                temperature=temperature,
                 log_q=t.log_q[i_idx] if cfg.model.logq else None,
                 logq_weight=cfg.model.logq_weight,
                 mask_accidental_hits=cfg.model.mask_accidental_hits,
             )
             if z1 is not None and z2 is not None:
                 loss = loss + cfg.ssl.alpha * info_nce_loss(
-                    ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature)
+                    ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -208,14 +239,22 @@ def train_two_tower(
             bar.set_postfix(loss=f"{losses[-1]:.4f}", ex_s=f"{len(idx) / max(dt, 1e-9):.0f}")
         epoch_seconds = time.perf_counter() - e0
         score = -1.0
-        rec: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
-                               "seconds": epoch_seconds,
-                               "examples_per_second": len(batches) * bs / max(epoch_seconds, 1e-9)}
+        rec: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": float(np.mean(losses)) if losses else None,
+            "seconds": epoch_seconds,
+            "examples_per_second": len(batches) * bs / max(epoch_seconds, 1e-9),
+        }
         if ctx.is_main:
             val = validate(model, t, p, cfg)
             score = val.metrics["all"]["NDCG@50"]
-            rec.update({"valid_ndcg@50": score, "valid_hr@50": val.metrics["all"]["HR@50"],
-                        "valid_tail_hr@50": val.metrics["tail"]["HR@50"]})
+            rec.update(
+                {
+                    "valid_ndcg@50": score,
+                    "valid_hr@50": val.metrics["all"]["HR@50"],
+                    "valid_tail_hr@50": val.metrics["tail"]["HR@50"],
+                }
+            )
             if on_epoch is not None:
                 rec.update(on_epoch(epoch, model))
             log_event("epoch", **rec)
@@ -228,5 +267,11 @@ def train_two_tower(
     model.eval()
     valid = validate(model, t, p, cfg) if ctx.is_main else None
     seconds = time.perf_counter() - t0
-    return TrainResult(model=model, best_epoch=stopper.best_epoch, valid=valid, history=history,
-                       seconds=seconds, examples_per_second=examples / max(train_seconds, 1e-9))
+    return TrainResult(
+        model=model,
+        best_epoch=stopper.best_epoch,
+        valid=valid,
+        history=history,
+        seconds=seconds,
+        examples_per_second=examples / max(train_seconds, 1e-9),
+    )
