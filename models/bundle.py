@@ -76,6 +76,9 @@ class Bundle:
     item_table: FeatureTable
     user_ids: tuple[str, ...]
     lambda_p: float | None
+    # Each known user's training items as CSR (indptr int64 [n_users + 1], items int64 [nnz]);
+    # None for bundles written without it.
+    user_history: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def model_version(self) -> str:
@@ -189,6 +192,15 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
     items = ld.npz(ITEMS)
     item_ids = ld.strings(ITEMS, items, "item_ids")
     n = len(item_ids)
+    history = None
+    if "history_indptr" in user_arrays:
+        indptr = ld.array(USER_FEATURES, user_arrays, "history_indptr")
+        hist = ld.array(USER_FEATURES, user_arrays, "history_items")
+        if (indptr.dtype != np.int64 or indptr.shape != (len(user_ids) + 1,) or hist.dtype != np.int64
+                or indptr[-1] != len(hist) or (len(hist) and (hist.min() < 0 or hist.max() >= n))):
+            raise ld.error(USER_FEATURES, "history_indptr / history_items are not a CSR of item "
+                           "indices over the users")
+        history = (_readonly(indptr), _readonly(hist))
     if item_table.n_rows != n:
         raise ld.error(ITEM_FEATURES, f"{item_table.n_rows} rows for {n} items")
     emb = ld.array(ITEMS, items, "embeddings")
@@ -220,4 +232,5 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
         item_table=item_table,
         user_ids=user_ids,
         lambda_p=lambda_p,
+        user_history=history,
     )

@@ -118,6 +118,21 @@ def _item_arrays(item_ids: Sequence[str], item_embeddings: np.ndarray, train_cou
             "is_tail": tail}
 
 
+def _history_arrays(history: tuple[np.ndarray, np.ndarray] | None, n_users: int,
+                    n_items: int) -> dict[str, np.ndarray]:
+    """Validated CSR of each user's training items, as ``user_features.npz`` arrays."""
+    if history is None:
+        return {}
+    indptr = np.ascontiguousarray(history[0], dtype=np.int64)
+    items = np.ascontiguousarray(history[1], dtype=np.int64)
+    if indptr.shape != (n_users + 1,) or indptr[0] != 0 or indptr[-1] != len(items) \
+            or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"write_bundle: user_history indptr must be a CSR over {n_users} users")
+    if len(items) and (items.min() < 0 or items.max() >= n_items):
+        raise ValueError("write_bundle: user_history has item indices outside the catalogue")
+    return {"history_indptr": indptr, "history_items": items}
+
+
 def _check_lambda_p(kind: str, lambda_p: float | None) -> float | None:
     if kind != "mirec":
         if lambda_p is not None:
@@ -168,13 +183,15 @@ def write_bundle(
     is_tail: np.ndarray,
     lambda_p: float | None = None,
     manifest_extra: Mapping[str, Any] | None = None,
+    user_history: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Path:
     """Write a complete bundle to ``out_dir`` (replacing an existing bundle there) and return it.
 
     ``model`` is the unwrapped TwoTower (kinds two_tower / ssl) or MIRec (kind mirec, which also
     needs ``lambda_p``). ``item_embeddings`` are the index vectors ``[n_items, index_dim]``
     (``index_dim`` = dim, or 2 * dim for mirec). ``manifest_extra`` must not contradict a key this
-    function writes itself.
+    function writes itself. ``user_history`` = (indptr int64 ``[n_users + 1]``, item indices int64
+    ``[nnz]``) is each known user's training items, which the service excludes from their results.
     """
     out = Path(out_dir)
     _check_model(kind, model, spec, user_table, item_table)
@@ -185,6 +202,7 @@ def write_bundle(
     if len(uids) != user_table.n_rows:
         raise ValueError(f"write_bundle: {len(uids)} user_ids for {user_table.n_rows} user rows")
     lam = _check_lambda_p(kind, lambda_p)
+    history = _history_arrays(user_history, user_table.n_rows, item_table.n_rows)
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "kind": kind,
@@ -202,6 +220,7 @@ def write_bundle(
         "lambda_p": lam,
         "meta_kind": model.meta_kind if isinstance(model, MIRec) else None,
         "meta_hidden": model.meta_hidden if isinstance(model, MIRec) else None,
+        "user_history": bool(history),
     }
     for key, value in (manifest_extra or {}).items():
         if key == "files" or (key in manifest and manifest[key] != value):
@@ -218,7 +237,7 @@ def write_bundle(
     try:
         save_file(bundle_state_dict(model), str(tmp / WEIGHTS))
         write_npz(tmp / ITEMS, items)
-        write_npz(tmp / USER_FEATURES, {"user_ids": uids, **_table_arrays(user_table)})
+        write_npz(tmp / USER_FEATURES, {"user_ids": uids, **_table_arrays(user_table), **history})
         write_npz(tmp / ITEM_FEATURES, _table_arrays(item_table))
         write_json(tmp / FEATURES, {"user": _table_schema(user_table),
                                      "item": _table_schema(item_table)})

@@ -64,8 +64,13 @@ class CategoricalField:
         return [self.vocab[v] for v in self.values[self.offsets[r] : self.offsets[r + 1]]]
 
     def index_of(self) -> dict[str, int]:
-        """Vocabulary lookup, value string -> index."""
-        return {v: i for i, v in enumerate(self.vocab)}
+        """Vocabulary lookup, value string -> index (built once per field, then reused: cold-start
+        encoding calls this per request)."""
+        cached: dict[str, int] | None = self.__dict__.get("_index")
+        if cached is None:
+            cached = {v: i for i, v in enumerate(self.vocab)}
+            object.__setattr__(self, "_index", cached)  # a cache, not state: frozen stays frozen
+        return cached
 
     def encode(self, raw: str | Sequence[str] | None) -> np.ndarray:
         """Encode one row's raw value(s) with this field's vocabulary (unknown -> 0)."""

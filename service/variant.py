@@ -6,8 +6,9 @@ Rules (see service/README.md):
   request's ``features`` are still checked against the bundle's fields (a typo is a 422 whatever
   the user) but not used;
 - an unknown user is embedded from the request's ``features`` alone (cold start), never an error;
-- ``history`` and ``exclude`` are both excluded from the results; ids that are not in this
-  bundle's catalogue are ignored (they may belong to another bundle);
+- a known user's own interactions (the bundle's ``user_history``, when it has one) are excluded,
+  as are the request's ``history`` and ``exclude``; ids that are not in this bundle's catalogue
+  are ignored (they may belong to another bundle);
 - λ_p: the request's override, else the variant's configured value, else the bundle manifest's.
   Only MIRec bundles have a λ_p; an override for any other kind is a 422.
 """
@@ -45,9 +46,14 @@ class Variant:
     def model_version(self) -> str:
         return self.serving.model_version
 
-    def _excluded(self, ids: Iterable[str]) -> np.ndarray:
+    def _excluded(self, ids: Iterable[str], user_idx: int | None) -> np.ndarray:
         pos = self.serving.item_pos
-        return np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
+        asked = np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
+        history = self.serving.bundle.user_history
+        if user_idx is None or history is None:
+            return asked
+        indptr, items = history
+        return np.union1d(asked, items[indptr[user_idx] : indptr[user_idx + 1]])
 
     def recommend(
         self,
@@ -73,7 +79,7 @@ class Variant:
             query = sb.cold_query(raw, lam)
         else:
             query = sb.known_query(user_idx, lam)
-        found = sb.index.search(query, k, self._excluded([*history, *exclude]))
+        found = sb.index.search(query, k, self._excluded([*history, *exclude], user_idx))
         ids = sb.bundle.item_ids
         tail = sb.bundle.is_tail
         return Recommendation(

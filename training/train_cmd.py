@@ -65,6 +65,16 @@ def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | Non
     )
 
 
+def user_history_csr(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Every interaction of each user (train, validation and test) as CSR over user indices: the
+    items a served user has already interacted with, which the service excludes."""
+    ds = p.dataset
+    order = np.argsort(ds.users, kind="stable")
+    indptr = np.zeros(ds.n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ds.users, minlength=ds.n_users), out=indptr[1:])
+    return indptr, ds.items[order].astype(np.int64)
+
+
 def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path, test: EvalResult) -> Path:
     extra: dict[str, Any] = {
         "config": cfg.to_dict(),
@@ -90,6 +100,7 @@ def write_exported(exp: Exported, p: Prepared, cfg: RunConfig, out: Path, test: 
         is_tail=p.headtail.is_tail,
         lambda_p=exp.lambda_p,
         manifest_extra=extra,
+        user_history=user_history_csr(p),
     )
 
 

@@ -60,6 +60,7 @@ def make_bundle(
     dim: int = 16,
     seed: int = 0,
     lambda_p: float = 0.5,
+    user_history: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Path:
     """A bundle of a random-weight model (no training): enough to serve and to check the math."""
     torch.manual_seed(seed)
@@ -88,6 +89,7 @@ def make_bundle(
         is_tail=is_tail,
         lambda_p=lambda_p if kind == "mirec" else None,
         manifest_extra={"dataset": "service-test"},
+        user_history=user_history,
     )
 
 

@@ -105,3 +105,25 @@ def test_approximate_indexes_report_head_and_tail_recall(mirec_bundle: Path, kin
     # exhaustive; the L2 reduction's rounding may swap a near-tie at the 20th place.
     assert r.head is not None and r.tail is not None
     assert r.head >= 0.98 and r.tail >= 0.98
+
+
+def test_a_known_users_own_interactions_are_excluded(tmp_path: Path) -> None:
+    from svc_helpers import make_bundle
+
+    plain = load_serving_bundle(
+        make_bundle(tmp_path / "plain"), IndexOptions(), precompute_users_max=10_000
+    )
+    top = Variant("v", plain, lambda_p=0.5).recommend("u4", 10).item_ids
+    seen = np.array(sorted(int(i[1:]) for i in top[:6]), dtype=np.int64)
+    indptr = np.zeros(61, dtype=np.int64)
+    indptr[5:] = len(seen)  # user u4 (index 4) has seen 6 of its own top items; others nothing
+    with_history = make_bundle(tmp_path / "hist", user_history=(indptr, seen))
+    sb = load_serving_bundle(with_history, IndexOptions(), precompute_users_max=10_000)
+    rec = Variant("v", sb, lambda_p=0.5).recommend("u4", 10)
+    assert len(rec.item_ids) == 10
+    assert not set(rec.item_ids) & set(top[:6])
+    assert rec.item_ids[:4] == top[6:10]
+    # Another user is untouched, and a cold-start user has no history to exclude.
+    assert Variant("v", sb, lambda_p=0.5).recommend("u9", 10).item_ids == Variant(
+        "v", plain, lambda_p=0.5
+    ).recommend("u9", 10).item_ids

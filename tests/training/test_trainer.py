@@ -31,6 +31,14 @@ def test_bundle_reload_gives_the_metrics_measured_at_the_end_of_training(tmp_pat
     assert reloaded["exposure"] == manifest["metrics"]["test"]["exposure"]
     b = load_bundle(out)
     assert b.embeddings.shape == (len(b.item_ids), manifest["index_dim"])
+    # The bundle carries each user's interactions, for the service to exclude.
+    ds = prepare(cfg.data).dataset
+    assert b.user_history is not None
+    indptr, hist = b.user_history
+    for u in (0, 7, ds.n_users - 1):
+        assert sorted(hist[indptr[u] : indptr[u + 1]].tolist()) == sorted(
+            ds.items[ds.users == u].tolist()
+        )
 
 
 @pytest.mark.parametrize("mode", ["none", "fd", "so", "rfm", "cfm"])
