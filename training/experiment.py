@@ -141,6 +141,31 @@ def run_one(cfg: RunConfig, p: Prepared, cache_dir: Path) -> tuple[dict[str, Any
     return record, exp
 
 
+def _publish(spec: ExperimentSpec, path: Path, rows: list[dict[str, Any]],
+             records: dict[str, list[dict[str, Any]]], fingerprints: set[str], stem: Path,
+             seconds: float, complete: bool) -> dict[str, Any]:
+    """Write the table (and figures) for the rows finished so far."""
+    first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
+    doc = results_document(
+        first.data.dataset,
+        rows,
+        config={"experiment": str(path), "base": spec.base_raw},
+        fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),
+        extra={
+            "generated_by": f"python -m training experiment --config {path}",
+            "wall_seconds_this_invocation": seconds,
+            "complete": complete,
+            "variants_planned": [v.name for v in spec.variants],
+        },
+    )
+    write_results(doc, stem)
+    if spec.plots:
+        from training.plots import render_plots
+
+        render_plots(spec.plots, records, spec.cache_dir, stem)
+    return doc
+
+
 def run_experiment(
     path: Path, overrides: list[str] | None = None, out_stem: Path | None = None
 ) -> dict[str, Any]:
@@ -199,21 +224,8 @@ def run_experiment(
                 **agg,
             }
         )
-    first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
-    doc = results_document(
-        first.data.dataset,
-        rows,
-        config={"experiment": str(path), "base": spec.base_raw},
-        fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),
-        extra={
-            "generated_by": f"python -m training experiment --config {path}",
-            "wall_seconds_this_invocation": time.perf_counter() - t_total,
-        },
-    )
-    stem = out_stem or spec.out
-    write_results(doc, stem)
-    if spec.plots:
-        from training.plots import render_plots
-
-        render_plots(spec.plots, records, spec.cache_dir, stem)
-    return doc
+        if len(rows) < len(spec.variants):  # a partial table survives an interrupted run
+            _publish(spec, path, rows, records, fingerprints, out_stem or spec.out,
+                     time.perf_counter() - t_total, complete=False)
+    return _publish(spec, path, rows, records, fingerprints, out_stem or spec.out,
+                    time.perf_counter() - t_total, complete=True)

@@ -366,6 +366,10 @@ def render_markdown(
         f"- git commit: `{doc.get('git_commit', 'unknown')}`",
         "",
     ]
+    if doc.get("complete") is False:
+        done = {r["variant"] for r in doc.get("rows", [])}
+        missing = [v for v in doc.get("variants_planned", []) if v not in done]
+        out += [f"**Partial table**: still to run: {', '.join(missing) or '?'}.", ""]
     for dataset, rows in _group_rows(doc).items():
         out += [f"## {dataset}", ""] + _render_group(rows)
     return "\n".join(out).rstrip("\n") + "\n"
