@@ -69,12 +69,18 @@ def _fmt(c: dict[str, Any]) -> str:
     )
 
 
-def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
+def _dataset(path: Path) -> str:
+    return str(json.loads(path.read_text(encoding="utf-8")).get("dataset", "?"))
+
+
+def ssl_claims(main: Path, sweeps: Path | None, tuning: Path | None = None) -> dict[str, Any]:
     rows = _rows(main)
+    on = f" ({_dataset(main)}, {next(iter(rows.values()))['n_seeds']} seeds)" if rows else ""
     q: list[dict[str, Any]] = []
     q.append(
         {
-            "question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?",
+            "question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?"
+            + on,
             "comparisons": [
                 compare(rows, "ssl_cfm", "two_tower", "tail", "HR@50"),
                 compare(rows, "ssl_cfm", "two_tower", "all", "HR@50"),
@@ -84,7 +90,7 @@ def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
     )
     q.append(
         {
-            "question": "Does CFM beat RFM?",
+            "question": "Does CFM beat RFM?" + on,
             "comparisons": [
                 compare(rows, "ssl_cfm", "ssl_rfm", s, "HR@50") for s in ("all", "tail")
             ],
@@ -92,7 +98,7 @@ def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
     )
     q.append(
         {
-            "question": "Does SSL beat FD and SO (the paper's other baselines)?",
+            "question": "Does SSL beat FD and SO (the paper's other baselines)?" + on,
             "comparisons": [
                 compare(rows, "ssl_cfm", b, s, "HR@50")
                 for b in ("fd", "so")
@@ -102,9 +108,11 @@ def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
     )
     if sweeps is not None and sweeps.exists():
         sw = _rows(sweeps)
+        son = f" ({_dataset(sweeps)}, 1 seed)"
         q.append(
             {
-                "question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?",
+                "question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?"
+                + son,
                 "comparisons": [
                     compare(sw, f"ssl_cfm_{p}pct", f"two_tower_{p}pct", s, m)
                     for p in (10, 50, 100)
@@ -121,7 +129,7 @@ def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
         }
         q.append(
             {
-                "question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?",
+                "question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?" + son,
                 "comparisons": [
                     compare(sw, v, "two_tower_100pct", s, "HR@50")
                     for v in alphas.values()
@@ -129,19 +137,27 @@ def ssl_claims(main: Path, sweeps: Path | None) -> dict[str, Any]:
                 ],
             }
         )
-        tried = [n for n in sw if n.startswith("ssl_try_")]
-        if tried:
-            q.append(
-                {
-                    "question": "Other settings tried (dr, τ, SSL batch size)",
-                    "comparisons": [
-                        compare(sw, n, "two_tower_100pct", s, "HR@50")
-                        for n in tried
-                        for s in ("all", "tail")
-                    ],
-                }
-            )
-    return {"kind": "ssl", "sources": [str(main), str(sweeps) if sweeps else None], "questions": q}
+    if tuning is not None and tuning.exists():
+        tu = _rows(tuning)
+        ton = f" ({_dataset(tuning)}, 1 seed)"
+        q.append(
+            {
+                "question": "Other settings tried (dr, τ, SSL batch size, logQ)" + ton,
+                "comparisons": [
+                    compare(
+                        tu, n, "two_tower_logq" if "logq" in n else "two_tower_100pct", s, "HR@50"
+                    )
+                    for n in tu
+                    if n.startswith("ssl_")
+                    for s in ("all", "tail")
+                ],
+            }
+        )
+    return {
+        "kind": "ssl",
+        "sources": [str(x) for x in (main, sweeps, tuning) if x],
+        "questions": q,
+    }
 
 
 def _two_stage(history: list[dict[str, Any]]) -> dict[str, Any]:
