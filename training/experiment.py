@@ -141,9 +141,16 @@ def run_one(cfg: RunConfig, p: Prepared, cache_dir: Path) -> tuple[dict[str, Any
     return record, exp
 
 
-def _publish(spec: ExperimentSpec, path: Path, rows: list[dict[str, Any]],
-             records: dict[str, list[dict[str, Any]]], fingerprints: set[str], stem: Path,
-             seconds: float, complete: bool) -> dict[str, Any]:
+def _publish(
+    spec: ExperimentSpec,
+    path: Path,
+    rows: list[dict[str, Any]],
+    records: dict[str, list[dict[str, Any]]],
+    fingerprints: set[str],
+    stem: Path,
+    seconds: float,
+    complete: bool,
+) -> dict[str, Any]:
     """Write the table (and figures) for the rows finished so far."""
     first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
     doc = results_document(
@@ -225,7 +232,23 @@ def run_experiment(
             }
         )
         if len(rows) < len(spec.variants):  # a partial table survives an interrupted run
-            _publish(spec, path, rows, records, fingerprints, out_stem or spec.out,
-                     time.perf_counter() - t_total, complete=False)
-    return _publish(spec, path, rows, records, fingerprints, out_stem or spec.out,
-                    time.perf_counter() - t_total, complete=True)
+            _publish(
+                spec,
+                path,
+                rows,
+                records,
+                fingerprints,
+                out_stem or spec.out,
+                time.perf_counter() - t_total,
+                complete=False,
+            )
+    return _publish(
+        spec,
+        path,
+        rows,
+        records,
+        fingerprints,
+        out_stem or spec.out,
+        time.perf_counter() - t_total,
+        complete=True,
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import torch
 
-from training.evaluation.evaluator import Scorer
+from training.config import RunConfig
+from training.evaluation.evaluator import EvalResult, Scorer, evaluate
+from training.prepared import Prepared
 
 
 def embedding_scorer(user_vectors: np.ndarray, item_vectors: np.ndarray) -> Scorer:
@@ -21,3 +25,21 @@ def embedding_scorer(user_vectors: np.ndarray, item_vectors: np.ndarray) -> Scor
         return users[torch.from_numpy(batch)] @ items_t  # [B, n_items]
 
     return score
+
+
+def evaluate_vectors(
+    user_vectors: np.ndarray,
+    item_vectors: np.ndarray,
+    p: Prepared,
+    cfg: RunConfig,
+    role: Literal["valid", "test"] = "valid",
+) -> EvalResult:
+    """Full-ranking evaluation of inner-product vectors on ``p``'s split (validation or test)."""
+    return evaluate(
+        embedding_scorer(user_vectors, item_vectors),
+        p.split,
+        p.headtail,
+        role=role,
+        ks=tuple(cfg.eval.ks),
+        batch_size=cfg.eval.batch_size,
+    )

@@ -11,11 +11,11 @@ import numpy as np
 
 from models.bundle import write_bundle
 from training.config import RunConfig
-from training.evaluation.evaluator import EvalResult, evaluate
+from training.evaluation.evaluator import EvalResult
 from training.prepared import Prepared, prepare
 from training.protocol import PROTOCOL_VERSION
 from training.results import git_commit
-from training.scorers import embedding_scorer
+from training.scorers import evaluate_vectors
 from training.trainers.distributed import DistContext, init_distributed, shutdown_distributed
 from training.trainers.exported import Exported, export_model
 
@@ -32,14 +32,7 @@ def configure_logging() -> None:
 
 
 def test_metrics(exp: Exported, p: Prepared, cfg: RunConfig) -> EvalResult:
-    return evaluate(
-        embedding_scorer(exp.user_vectors, exp.item_vectors),
-        p.split,
-        p.headtail,
-        role="test",
-        ks=tuple(cfg.eval.ks),
-        batch_size=cfg.eval.batch_size,
-    )
+    return evaluate_vectors(exp.user_vectors, exp.item_vectors, p, cfg, role="test")
 
 
 def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | None:

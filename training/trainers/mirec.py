@@ -18,7 +18,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -32,9 +32,9 @@ from models.mirec import MIRec
 from models.spec import field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
-from training.evaluation.evaluator import EvalResult, evaluate
+from training.evaluation.evaluator import EvalResult
 from training.prepared import Prepared
-from training.scorers import embedding_scorer
+from training.scorers import evaluate_vectors
 from training.trainers.batching import epoch_batches
 from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
 from training.trainers.curriculum import Curriculum, build_curriculum
@@ -180,17 +180,15 @@ def mirec_vectors(model: MIRec, t: TrainTensors, lambda_p: float) -> tuple[np.nd
 
 
 def validate_blend(
-    model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig, lambda_p: float, role: str = "valid"
+    model: MIRec,
+    t: TrainTensors,
+    p: Prepared,
+    cfg: RunConfig,
+    lambda_p: float,
+    role: Literal["valid", "test"] = "valid",
 ) -> EvalResult:
     users, items = mirec_vectors(model, t, lambda_p)
-    return evaluate(
-        embedding_scorer(users, items),
-        p.split,
-        p.headtail,
-        role=role,  # type: ignore[arg-type]
-        ks=tuple(cfg.eval.ks),
-        batch_size=cfg.eval.batch_size,
-    )
+    return evaluate_vectors(users, items, p, cfg, role)
 
 
 def sweep_lambda_p(

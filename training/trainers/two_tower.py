@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -24,9 +24,9 @@ from models.losses import batch_softmax_loss, info_nce_loss
 from models.spec import TowerSpec, field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
-from training.evaluation.evaluator import EvalResult, evaluate
+from training.evaluation.evaluator import EvalResult
 from training.prepared import Prepared
-from training.scorers import embedding_scorer
+from training.scorers import evaluate_vectors
 from training.trainers.batching import epoch_batches, slice_rows
 from training.trainers.context import TrainTensors, log, resolve_device, set_threads, train_tensors
 from training.trainers.distributed import DistContext
@@ -106,17 +106,14 @@ def embed_all(model: TwoTower, t: TrainTensors) -> tuple[np.ndarray, np.ndarray]
 
 
 def validate(
-    model: TwoTower, t: TrainTensors, p: Prepared, cfg: RunConfig, role: str = "valid"
+    model: TwoTower,
+    t: TrainTensors,
+    p: Prepared,
+    cfg: RunConfig,
+    role: Literal["valid", "test"] = "valid",
 ) -> EvalResult:
     users, items = embed_all(model, t)
-    return evaluate(
-        embedding_scorer(users, items),
-        p.split,
-        p.headtail,
-        role=role,  # type: ignore[arg-type]
-        ks=tuple(cfg.eval.ks),
-        batch_size=cfg.eval.batch_size,
-    )
+    return evaluate_vectors(users, items, p, cfg, role)
 
 
 class EarlyStopper:
