@@ -18,7 +18,7 @@ def main() -> int:
             print(f"skip {name}: not present")
             continue
         print(f"== {name}", flush=True)
-        if subprocess.run([sys.executable, str(path), *sys.argv[1:]], cwd=ROOT).returncode:
+        if subprocess.run([sys.executable, str(path)], cwd=ROOT).returncode:
             failed.append(name)
     if failed:
         print(f"failed: {failed}")
