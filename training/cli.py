@@ -75,7 +75,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from training.experiment import run_experiment
 
     doc = run_experiment(
-        Path(args.config), overrides=args.set, out_stem=Path(args.out) if args.out else None
+        Path(args.config),
+        overrides=args.set,
+        out_stem=Path(args.out) if args.out else None,
+        cached_only=args.cached_only,
     )
     print(f"{len(doc['rows'])} rows")
     return 0
@@ -163,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--config", required=True)
     sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     sp.add_argument("--out", default=None, help="results path stem (default: from the config)")
+    sp.add_argument(
+        "--cached-only", action="store_true", help="train nothing; tabulate the cached runs"
+    )
     sp.set_defaults(func=cmd_experiment)
 
     sp = sub.add_parser("report", help="results files -> head/tail bars and exposure curves (PNG)")

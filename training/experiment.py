@@ -174,8 +174,16 @@ def _publish(
 
 
 def run_experiment(
-    path: Path, overrides: list[str] | None = None, out_stem: Path | None = None
+    path: Path,
+    overrides: list[str] | None = None,
+    out_stem: Path | None = None,
+    cached_only: bool = False,
 ) -> dict[str, Any]:
+    """Run (or take from the cache) every variant × seed and write the table.
+
+    ``cached_only`` trains nothing: it tabulates the runs already in the cache (a partial table,
+    marked as such, while another process is still filling the cache).
+    """
     configure_logging()
     spec = load_experiment(path, overrides)
     spec.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +192,7 @@ def run_experiment(
     fingerprints: set[str] = set()
     records: dict[str, list[dict[str, Any]]] = {}
     t_total = time.perf_counter()
+    complete = True
     for v in spec.variants:
         recs = []
         for seed in v.seeds if v.seeds is not None else spec.seeds:
@@ -192,6 +201,9 @@ def run_experiment(
             f = spec.cache_dir / f"{v.name}-s{seed}-{run_key(cfg)}.json"
             if f.exists():
                 rec = json.loads(f.read_text())
+            elif cached_only:
+                complete = False
+                continue
             else:
                 dkey = json.dumps(cfg.to_dict()["data"], sort_keys=True)
                 if dkey not in prepared:
@@ -217,6 +229,8 @@ def run_experiment(
                 tmp.rename(f)
             fingerprints.add(rec["fingerprint"])
             recs.append(rec)
+        if not recs:
+            continue
         records[v.name] = recs
         agg = aggregate([r["test"] for r in recs])
         rows.append(
@@ -242,6 +256,7 @@ def run_experiment(
                 time.perf_counter() - t_total,
                 complete=False,
             )
+    complete = complete and len(rows) == len(spec.variants)
     return _publish(
         spec,
         path,
@@ -250,5 +265,5 @@ def run_experiment(
         fingerprints,
         out_stem or spec.out,
         time.perf_counter() - t_total,
-        complete=True,
+        complete=complete,
     )

@@ -76,3 +76,11 @@ def test_unknown_experiment_keys_are_refused(tmp_path: Path) -> None:
     f.write_text('[experiment]\nname = "x"\nseedz = [1]\n[[variant]]\nname = "a"\n')
     with pytest.raises(experiment.ConfigError, match="seedz"):
         experiment.load_experiment(f)
+
+
+def test_cached_only_tabulates_what_is_there_and_says_it_is_partial(tmp_path: Path) -> None:
+    f = _write(tmp_path)
+    empty = experiment.run_experiment(f, cached_only=True)
+    assert empty["rows"] == [] and empty["complete"] is False
+    md = (tmp_path / "out" / "tiny.md").read_text()
+    assert "Partial table" in md and "two_tower" in md
