@@ -189,6 +189,17 @@ def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
     )
     q.append(
         {
+            "question": "The same against many_shot (θ* alone: the same towers with logQ, the "
+            "model MIRec starts from)",
+            "comparisons": [
+                compare(rows, "mirec", "many_shot", s, m)
+                for s in ("tail", "all", "head")
+                for m in ("HR@50", "NDCG@50")
+            ],
+        }
+    )
+    q.append(
+        {
             "question": "Are meta-learning and curriculum each positive, and best together?",
             "comparisons": [
                 compare(rows, a, b, s, "HR@50")
