@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ["training.py", "serving.py"]
+BENCHES = ["train_speed.py", "serving.py"]
 
 
 def main() -> int:

@@ -44,7 +44,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# bench/ is on sys.path as the script's directory (note: bench/training.py would shadow the
+# bench/ is on sys.path as the script's directory (a script named training.py there would shadow the
 # training package here, so this script never imports it; it runs the training CLI instead).
 from serving_bundles import synthetic_bundle  # noqa: E402
 from serving_load import run_load  # noqa: E402

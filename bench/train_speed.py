@@ -100,7 +100,7 @@ def main() -> None:
         "repeats": args.repeats,
         "examples_per_second": {k: {"median": med[k], "samples": samples[k]} for k in samples},
         "ratio_vs_reference": {k: med[k] / base for k in med},
-        "command": "make bench  (python bench/training.py)",
+        "command": "make bench  (python bench/train_speed.py)",
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
