@@ -196,8 +196,14 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
     if "history_indptr" in user_arrays:
         indptr = ld.array(USER_FEATURES, user_arrays, "history_indptr")
         hist = ld.array(USER_FEATURES, user_arrays, "history_items")
-        if (indptr.dtype != np.int64 or indptr.shape != (len(user_ids) + 1,) or hist.dtype != np.int64
-                or indptr[-1] != len(hist) or (len(hist) and (hist.min() < 0 or hist.max() >= n))):
+        csr_ok = (
+            indptr.dtype == np.int64
+            and hist.dtype == np.int64
+            and indptr.shape == (len(user_ids) + 1,)
+            and indptr[-1] == len(hist)
+            and (len(hist) == 0 or (hist.min() >= 0 and hist.max() < n))
+        )
+        if not csr_ok:
             raise ld.error(USER_FEATURES, "history_indptr / history_items are not a CSR of item "
                            "indices over the users")
         history = (_readonly(indptr), _readonly(hist))
