@@ -36,6 +36,9 @@ def _pick(records: Records, curriculum: str) -> tuple[str, dict[str, Any]] | Non
         if c[1]["config"]["mirec"]["meta"] == "residual"
         and c[1]["config"]["mirec"]["mse"]
         and c[1]["config"]["mirec"]["few_shot_init"] == "many_shot"
+        # both phases ran (the many_shot ablation has no phase 2)
+        and c[1]["config"]["mirec"]["few_shot_epochs"] != 0
+        and c[1]["config"]["mirec"]["many_shot_epochs"] != 0
     ]
     return (full or cands or [None])[0]
 

@@ -84,3 +84,21 @@ def test_cached_only_tabulates_what_is_there_and_says_it_is_partial(tmp_path: Pa
     assert empty["rows"] == [] and empty["complete"] is False
     md = (tmp_path / "out" / "tiny.md").read_text()
     assert "Partial table" in md and "two_tower" in md
+
+
+def test_figures_draw_full_mirec_not_its_many_shot_ablation() -> None:
+    from training.plots import _pick
+
+    def rec(few: int) -> dict:
+        mirec = {
+            "curriculum": "ltcur",
+            "meta": "residual",
+            "mse": True,
+            "few_shot_init": "many_shot",
+            "few_shot_epochs": few,
+            "many_shot_epochs": None,
+        }
+        return {"config": {"model": {"kind": "mirec"}, "mirec": mirec}, "seed": 0}
+
+    picked = _pick({"many_shot": [rec(0)], "mirec": [rec(2)]}, "ltcur")
+    assert picked is not None and picked[0] == "mirec"
