@@ -57,13 +57,13 @@ experiments: setup
 claims: setup
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml1m.json \
 	  --sweeps docs/results/ssl_ml100k_sweeps.json --tuning docs/results/ssl_ml100k_tuning.json \
-	  --out docs/results/ssl_claims_ml1m
+	  --out docs/results/claims/ssl_ml1m
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml100k.json \
-	  --out docs/results/ssl_claims_ml100k
+	  --out docs/results/claims/ssl_ml100k
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml1m.json \
-	  --records runs/cache/ml1m --out docs/results/mirec_claims_ml1m
+	  --records runs/cache/ml1m --out docs/results/claims/mirec_ml1m
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml100k.json \
-	  --records runs/cache/ml100k --out docs/results/mirec_claims_ml100k
+	  --records runs/cache/ml100k --out docs/results/claims/mirec_ml100k
 
 bench: setup
 	$(BIN)/python bench/run_all.py
