@@ -46,7 +46,8 @@ results: setup
 
 # The SSL and MIRec tables on real data (hours on 2 cores; resumable: finished runs are cached
 # under runs/cache/, so rerunning only trains what is missing), then the claims pages.
-EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning mirec_ml100k mirec_ml1m
+EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning mirec_ml100k \
+  mirec_ml100k_tuning mirec_ml1m
 experiments: setup
 	for e in $(EXPERIMENTS); do \
 	  $(BIN)/python -m training experiment --config configs/experiments/$$e.toml \
@@ -61,7 +62,8 @@ claims: setup
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml100k.json \
 	  --out docs/results/claims/ssl_ml100k
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml1m.json \
-	  --records runs/cache/ml1m --out docs/results/claims/mirec_ml1m
+	  --records runs/cache/ml1m --tuning docs/results/mirec_ml100k_tuning.json \
+	  --out docs/results/claims/mirec_ml1m
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml100k.json \
 	  --records runs/cache/ml100k --out docs/results/claims/mirec_ml100k
 

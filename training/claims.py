@@ -174,7 +174,9 @@ def _two_stage(history: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
+def mirec_claims(
+    main: Path, records_dir: Path | None, tuning: Path | None = None
+) -> dict[str, Any]:
     rows = _rows(main)
     q: list[dict[str, Any]] = []
     q.append(
@@ -215,7 +217,24 @@ def mirec_claims(main: Path, records_dir: Path | None) -> dict[str, Any]:
             ],
         }
     )
-    out: dict[str, Any] = {"kind": "mirec", "sources": [str(main)], "questions": q}
+    if tuning is not None and tuning.exists():
+        tu = _rows(tuning)
+        q.append(
+            {
+                "question": f"Settings tried ({_dataset(tuning)}, 1 seed, against mirec with the "
+                "defaults; head_fraction also moves the head/tail slices): λ, local steps, "
+                "F's width, k",
+                "comparisons": [
+                    compare(tu, n, "mirec", s, m)
+                    for n in tu
+                    if n.startswith("mirec_try_")
+                    for s in ("all", "tail")
+                    for m in ("HR@50",)
+                ],
+            }
+        )
+    sources = [str(x) for x in (main, tuning) if x]
+    out: dict[str, Any] = {"kind": "mirec", "sources": sources, "questions": q}
     if records_dir is not None:
         curves = {}
         for f in sorted(records_dir.glob("mirec*-s0-*.json")):

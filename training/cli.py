@@ -109,7 +109,11 @@ def cmd_claims(args: argparse.Namespace) -> int:
             Path(args.tuning) if args.tuning else None,
         )
     else:
-        doc = mirec_claims(main, Path(args.records) if args.records else None)
+        doc = mirec_claims(
+            main,
+            Path(args.records) if args.records else None,
+            Path(args.tuning) if args.tuning else None,
+        )
     write_claims(doc, Path(args.out))
     print(f"wrote {args.out}.md")
     return 0
@@ -181,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("kind", choices=["ssl", "mirec"])
     sp.add_argument("--results", required=True, help="the main results JSON")
     sp.add_argument("--sweeps", default=None, help="ssl: the sweeps results JSON")
-    sp.add_argument("--tuning", default=None, help="ssl: the tuning results JSON")
+    sp.add_argument("--tuning", default=None, help="the tuning results JSON")
     sp.add_argument("--records", default=None, help="mirec: the experiment cache (loss curves)")
     sp.add_argument("--out", required=True, help="output path stem (.json + .md)")
     sp.set_defaults(func=cmd_claims)
