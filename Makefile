@@ -46,7 +46,7 @@ results: setup
 
 # The SSL and MIRec tables on real data (hours on 2 cores; resumable: finished runs are cached
 # under runs/cache/, so rerunning only trains what is missing), then the claims pages.
-EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning mirec_ml100k \
+EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning ssl_ml100k_logq mirec_ml100k \
   mirec_ml100k_tuning mirec_ml1m
 experiments: setup
 	for e in $(EXPERIMENTS); do \
@@ -58,7 +58,7 @@ experiments: setup
 claims: setup
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml1m.json \
 	  --sweeps docs/results/ssl_ml100k_sweeps.json --tuning docs/results/ssl_ml100k_tuning.json \
-	  --out docs/results/claims/ssl_ml1m
+	  --logq docs/results/ssl_ml100k_logq.json --out docs/results/claims/ssl_ml1m
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml100k.json \
 	  --out docs/results/claims/ssl_ml100k
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml1m.json \

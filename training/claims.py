@@ -74,7 +74,9 @@ def _dataset(path: Path) -> str:
     return str(json.loads(path.read_text(encoding="utf-8")).get("dataset", "?"))
 
 
-def ssl_claims(main: Path, sweeps: Path | None, tuning: Path | None = None) -> dict[str, Any]:
+def ssl_claims(
+    main: Path, sweeps: Path | None, tuning: Path | None = None, logq: Path | None = None
+) -> dict[str, Any]:
     rows = _rows(main)
     on = f" ({_dataset(main)}, {next(iter(rows.values()))['n_seeds']} seeds)" if rows else ""
     q: list[dict[str, Any]] = []
@@ -154,9 +156,22 @@ def ssl_claims(main: Path, sweeps: Path | None, tuning: Path | None = None) -> d
                 ],
             }
         )
+    if logq is not None and logq.exists():
+        lq = _rows(logq)
+        q.append(
+            {
+                "question": f"With a logQ-corrected baseline ({_dataset(logq)}, 3 seeds): does "
+                "ssl_cfm lift tail HR@50 without losing overall?",
+                "comparisons": [
+                    compare(lq, "ssl_cfm_logq", "two_tower_logq", s, m)
+                    for s in ("tail", "all", "head")
+                    for m in ("HR@50", "NDCG@50")
+                ],
+            }
+        )
     return {
         "kind": "ssl",
-        "sources": [str(x) for x in (main, sweeps, tuning) if x],
+        "sources": [str(x) for x in (main, sweeps, tuning, logq) if x],
         "questions": q,
     }
 

@@ -107,6 +107,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             main,
             Path(args.sweeps) if args.sweeps else None,
             Path(args.tuning) if args.tuning else None,
+            Path(args.logq) if args.logq else None,
         )
     else:
         doc = mirec_claims(
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--results", required=True, help="the main results JSON")
     sp.add_argument("--sweeps", default=None, help="ssl: the sweeps results JSON")
     sp.add_argument("--tuning", default=None, help="the tuning results JSON")
+    sp.add_argument("--logq", default=None, help="ssl: the logQ-baseline results JSON")
     sp.add_argument("--records", default=None, help="mirec: the experiment cache (loss curves)")
     sp.add_argument("--out", required=True, help="output path stem (.json + .md)")
     sp.set_defaults(func=cmd_claims)
