@@ -260,6 +260,27 @@ def mirec_claims(
             if rec["variant"] in ("mirec", f"mirec_{cur}"):
                 curves[cur] = _two_stage(rec["training"]["history"])
         out["two_stage_descent"] = curves
+        sweeps = [
+            rec["lambda_p_sweep"]
+            for f in sorted(records_dir.glob("mirec-s*-*.json"))
+            if (rec := json.loads(f.read_text())).get("variant") == "mirec"
+            and rec.get("lambda_p_sweep")
+        ]
+        if sweeps:
+            lams = [row["lambda_p"] for row in sweeps[0]]
+            out["lambda_p_sweep"] = {
+                "n_seeds": len(sweeps),
+                "rows": [
+                    {
+                        "lambda_p": lam,
+                        **{
+                            f"{sl}_HR@50": sum(sw[i][f"{sl}_HR@50"] for sw in sweeps) / len(sweeps)
+                            for sl in ("all", "head", "tail")
+                        },
+                    }
+                    for i, lam in enumerate(lams)
+                ],
+            }
     return out
 
 
@@ -277,6 +298,25 @@ def render(doc: dict[str, Any]) -> str:
     for q in doc["questions"]:
         lines += [f"## {q['question']}", ""]
         lines += [f"- {_fmt(c)}" for c in q["comparisons"]]
+        lines.append("")
+    if "lambda_p_sweep" in doc:
+        sw = doc["lambda_p_sweep"]
+        lines += [
+            "## The λ_p trade-off (validation HR@50, %, mean over "
+            f"{sw['n_seeds']} seeds of the mirec variant)",
+            "",
+            "λ_p is tuned on validation NDCG@50 over all items; where it lands on 1.0 the served "
+            "score is the many-shot score alone and mirec equals many_shot. A request can move "
+            "along this curve with its own `lambda_p`.",
+            "",
+            "| λ_p | all | head | tail |",
+            "| ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {r['lambda_p']:.1f} | {r['all_HR@50'] * 100:.2f} | {r['head_HR@50'] * 100:.2f} "
+            f"| {r['tail_HR@50'] * 100:.2f} |"
+            for r in sw["rows"]
+        ]
         lines.append("")
     if "two_stage_descent" in doc:
         lines += [
