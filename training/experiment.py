@@ -193,6 +193,12 @@ def run_experiment(
     records: dict[str, list[dict[str, Any]]] = {}
     t_total = time.perf_counter()
     complete = True
+
+    def publish(complete: bool) -> dict[str, Any]:
+        stem = out_stem or spec.out
+        seconds = time.perf_counter() - t_total
+        return _publish(spec, path, rows, records, fingerprints, stem, seconds, complete)
+
     for v in spec.variants:
         recs = []
         for seed in v.seeds if v.seeds is not None else spec.seeds:
@@ -246,24 +252,5 @@ def run_experiment(
             }
         )
         if len(rows) < len(spec.variants):  # a partial table survives an interrupted run
-            _publish(
-                spec,
-                path,
-                rows,
-                records,
-                fingerprints,
-                out_stem or spec.out,
-                time.perf_counter() - t_total,
-                complete=False,
-            )
-    complete = complete and len(rows) == len(spec.variants)
-    return _publish(
-        spec,
-        path,
-        rows,
-        records,
-        fingerprints,
-        out_stem or spec.out,
-        time.perf_counter() - t_total,
-        complete=complete,
-    )
+            publish(complete=False)
+    return publish(complete=complete and len(rows) == len(spec.variants))
