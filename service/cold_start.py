@@ -2,8 +2,9 @@
 
 Same rules as ``FeatureTable.encode_row`` (unknown value -> index 0, the field's default
 embedding; a missing field -> unknown / empty; a single-valued field keeps its first value), but
-with each field's vocabulary lookup built once per bundle: ``encode_row`` rebuilds it on every
-call, which costs O(vocabulary) per request (a million-entry dict for a ``user_id`` field).
+on the request path it goes straight to the model's tensors: no intermediate one-row
+``FeatureTable`` (with its per-field validation) is built per request. The vocabulary lookups are
+``CategoricalField.index_of``'s, built once per field.
 
 A cold user is embedded from these features only; ``history`` is used to exclude items, not to
 build the query (the towers take no history input).
