@@ -67,7 +67,11 @@ claims: setup
 	$(BIN)/python -m training claims mirec --results docs/results/mirec_ml100k.json \
 	  --records runs/cache/ml100k --out docs/results/claims/mirec_ml100k
 
+# The serving benchmark drives load with Debian's wrk (installed when missing; an asyncio client
+# is the fallback when it cannot be).
 bench: setup
+	@command -v wrk >/dev/null || $(APT) install -y -q wrk || \
+	  { $(APT) update -q && $(APT) install -y -q wrk; } || echo "wrk unavailable: asyncio client"
 	$(BIN)/python bench/run_all.py
 
 lint: setup

@@ -1,7 +1,9 @@
 """The framework's ceiling: a bare FastAPI endpoint that parses the same request body as
 ``POST /recommend`` (the same pydantic model) and returns a fixed list of 10 items.
 
-Run as ``python bench/serving_bare.py PORT`` (one uvicorn worker, like the service)."""
+Run as ``python bench/serving_bare.py PORT [STACK]`` (one uvicorn worker, like the service);
+STACK ``auto`` (default: httptools and uvloop, as the service runs) or ``h11`` (uvicorn's
+pure-Python parser and asyncio loop)."""
 
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ def create_bare_app() -> FastAPI:
 
 
 if __name__ == "__main__":
+    pure = len(sys.argv) > 2 and sys.argv[2] == "h11"
     uvicorn.run(
         create_bare_app(),
+        http="h11" if pure else "auto",
+        loop="asyncio" if pure else "auto",
         host="127.0.0.1",
         port=int(sys.argv[1]),
         access_log=False,

@@ -33,15 +33,19 @@ def render(doc: dict[str, Any]) -> str:
         "",
         "## Throughput and latency",
         "",
-        "| case | catalogue | index | store | req/s @32 | p50 ms @1 | p99 ms @1 | p50 ms @32 "
-        "| p99 ms @32 | peak RSS MB | errors |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "Server stack: `auto` = uvicorn with httptools and uvloop (the service's default); "
+        "`h11` = uvicorn's pure-Python parser and asyncio loop.",
+        "",
+        "| case | catalogue | index | store | stack | req/s @32 | p50 ms @1 | p99 ms @1 "
+        "| p50 ms @32 | p99 ms @32 | peak RSS MB | errors |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in doc["cases"]:
         c1, c32 = c["load"]["c1"], c["load"]["c32"]
         lines.append(
             f"| {c['name']} | {c.get('catalogue', '–')} | {c.get('index', '–')} | "
-            f"{c.get('store', '–')} | {_f(c32['rps'], 0)} | {_f(c1['p50_ms'])} "
+            f"{c.get('store', '–')} | {c.get('stack', 'auto')} | {_f(c32['rps'], 0)} "
+            f"| {_f(c1['p50_ms'])} "
             f"| {_f(c1['p99_ms'])} | {_f(c32['p50_ms'])} | {_f(c32['p99_ms'])} "
             f"| {_f(c.get('peak_rss_mb'), 0)} "
             f"| {c1['errors'] + c32['errors']} |"
@@ -50,18 +54,35 @@ def render(doc: dict[str, Any]) -> str:
         "",
         "## Index search alone (in process, one thread)",
         "",
-        "| catalogue | index | items | index_dim | build s | search p50 µs | search p99 µs "
-        "| searches/s | recall@50 head | recall@50 tail | bundle |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "Search: the served k with the known user's history excluded, one thread. Recall@50 "
+        "against exact search, micro-averaged over known-user queries, with the number of exact "
+        "top-50 entries each slice had (its truth count), at the bundle's λ_p and at λ_p = 0.",
+        "",
+        "| catalogue | index | params | items | index_dim | build s | search p50 µs "
+        "| search p99 µs | searches/s | bundle |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in doc["index_alone"]:
-        r = s.get("recall") or {}
+        params = ", ".join(f"{k}={v}" for k, v in (s.get("params") or {}).items()) or "–"
         lines.append(
-            f"| {s['catalogue']} | {s['index']} | {_f(s['n_items'])} | {s['index_dim']} "
-            f"| {_f(s['build_s'], 1)} | {_f(s['p50_us'], 0)} | {_f(s['p99_us'], 0)} "
-            f"| {_f(s['searches_per_s'], 0)} | {_f(r.get('head'), 3)} | {_f(r.get('tail'), 3)} "
-            f"| {s['bundle_source']} |"
+            f"| {s['catalogue']} | {s['index']} | {params} | {_f(s['n_items'])} "
+            f"| {s['index_dim']} | {_f(s['build_s'], 1)} | {_f(s['p50_us'], 0)} "
+            f"| {_f(s['p99_us'], 0)} | {_f(s['searches_per_s'], 0)} | {s['bundle_source']} |"
         )
+    lines += [
+        "",
+        "| catalogue | index | λ_p | queries | recall@50 all | head | tail | head truth "
+        "| tail truth |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in doc["index_alone"]:
+        for r in s.get("recall") or []:
+            lam = "–" if r["lambda_p"] is None else f"{r['lambda_p']:g}"
+            lines.append(
+                f"| {s['catalogue']} | {s['index']} | {lam} | {_f(r['n_queries'])} "
+                f"| {_f(r['all'], 3)} | {_f(r['head'], 3)} | {_f(r['tail'], 3)} "
+                f"| {_f(r['head_truth'])} | {_f(r['tail_truth'])} |"
+            )
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     for t in doc["targets"]:
         lines.append(f"| {t['target']} | {t['measured']} | {_f(t['met'])} |")

@@ -28,6 +28,8 @@ def main() -> int:
         host=settings.host,
         port=settings.port,
         workers=1,
+        http=settings.http,
+        loop=settings.loop,
         access_log=False,  # service.middleware writes the structured access log
         log_config=None,  # keep the JSON handler configured above
         server_header=False,

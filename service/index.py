@@ -55,6 +55,8 @@ class ItemIndex:
         self.n_items = n_items
         self.dim = dim
         self._max_norm_sq = max_norm_sq  # set when the index holds MIPS-augmented vectors
+        # SWIG parameter objects by efSearch / nprobe: building one per request cost several µs.
+        self._param_cache: dict[tuple[str, int], faiss.SearchParameters] = {}
 
     @property
     def kind(self) -> str:
@@ -62,11 +64,19 @@ class ItemIndex:
 
     def _params(self, fetch: int) -> faiss.SearchParameters | None:
         o = self.options
-        if o.kind == "hnsw":
-            return faiss.SearchParametersHNSW(efSearch=max(o.hnsw_ef_search, fetch))
-        if o.kind == "ivf":
-            return faiss.SearchParametersIVF(nprobe=o.ivf_nprobe)
-        return None
+        if o.kind == "flat":
+            return None
+        key = (o.kind, max(o.hnsw_ef_search, fetch) if o.kind == "hnsw" else o.ivf_nprobe)
+        params = self._param_cache.get(key)
+        if params is None:
+            params = (
+                faiss.SearchParametersHNSW(efSearch=key[1])
+                if o.kind == "hnsw"
+                else faiss.SearchParametersIVF(nprobe=key[1])
+            )
+            if len(self._param_cache) < 1024:  # bounded: fetch grows with a request's exclusions
+                self._param_cache[key] = params
+        return params
 
     def search_batch(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Raw top-``k`` for a batch ``[B, dim]``: (scores [B, k], ids [B, k], -1 where none)."""

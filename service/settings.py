@@ -105,6 +105,11 @@ class ServiceSettings(_Section):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)  # larger bodies get 413 unread
     access_log: bool = True  # one JSON line per request on the ``service.access`` logger
     build_threads: int = Field(2, ge=1)  # index building and recall checks, never a request
+    # uvicorn's HTTP parser and event loop. "auto" takes httptools and uvloop (installed with
+    # uvicorn[standard]); "h11" / "asyncio" are uvicorn's pure-Python ones (several times slower
+    # per request, docs/benchmarks/serving.md), kept selectable for comparison and debugging.
+    http: Literal["auto", "httptools", "h11"] = "auto"
+    loop: Literal["auto", "uvloop", "asyncio"] = "auto"
 
     @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:

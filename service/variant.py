@@ -15,7 +15,7 @@ Rules (see service/README.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,14 +46,19 @@ class Variant:
     def model_version(self) -> str:
         return self.serving.model_version
 
-    def _excluded(self, ids: Iterable[str], user_idx: int | None) -> np.ndarray:
+    def _excluded(self, ids: Sequence[str], user_idx: int | None) -> np.ndarray | None:
+        """Bundle indices never to return: the request's ids in this catalogue, plus a known
+        user's own history; None when there are none (the common fast path)."""
+        history = self.serving.bundle.user_history
+        own = None
+        if user_idx is not None and history is not None:
+            indptr, items = history
+            own = items[indptr[user_idx] : indptr[user_idx + 1]]
+        if not ids:
+            return own if own is not None and len(own) else None
         pos = self.serving.item_pos
         asked = np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
-        history = self.serving.bundle.user_history
-        if user_idx is None or history is None:
-            return asked
-        indptr, items = history
-        return np.union1d(asked, items[indptr[user_idx] : indptr[user_idx + 1]])
+        return asked if own is None else np.union1d(asked, own)
 
     def recommend(
         self,
@@ -81,11 +86,11 @@ class Variant:
             query = sb.known_query(user_idx, lam)
         found = sb.index.search(query, k, self._excluded([*history, *exclude], user_idx))
         ids = sb.bundle.item_ids
-        tail = sb.bundle.is_tail
+        rows = found.ids.tolist()  # Python ints: indexing a list with numpy scalars is slower
         return Recommendation(
-            item_ids=tuple(ids[i] for i in found.ids),
-            scores=tuple(float(s) for s in found.scores),
-            tail=tuple(bool(tail[i]) for i in found.ids),
+            item_ids=tuple([ids[i] for i in rows]),
+            scores=tuple(found.scores.tolist()),
+            tail=tuple(sb.bundle.is_tail[found.ids].tolist()),
             cold_start=user_idx is None,
             lambda_p=lam,
         )

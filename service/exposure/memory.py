@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from service.exposure.events import (
     BucketWindow,
@@ -23,13 +22,16 @@ from service.exposure.events import (
 )
 from service.exposure.store import time_bucket, time_buckets
 
+# A shown list: (bucket, at, item_ids, tail bitmask; bit j = item_ids[j] is tail). A plain tuple
+# of strings and numbers on purpose: CPython's GC stops tracking such tuples, so the up to
+# ``max_requests`` lists kept here add nothing to a full collection. As dataclasses holding a dict
+# and a set they were ~3 tracked objects each, and full collections over 200,000 of them stalled
+# the event loop for ~100 ms (p99 at 1 connection, docs/benchmarks/serving.md).
+_Shown = tuple[str, float, tuple[str, ...], int]
 
-@dataclass
-class _Shown:
-    bucket: str
-    at: float
-    tail: dict[str, bool]
-    clicked: set[str] = field(default_factory=set)
+
+def _tail_mask(tail: Sequence[bool]) -> int:
+    return sum(1 << j for j, t in enumerate(tail) if t)
 
 
 class MemoryExposureStore:
@@ -50,6 +52,7 @@ class MemoryExposureStore:
         self._counts: dict[tuple[str, int], Counts] = {}
         self._items: dict[tuple[str, int], dict[str, int]] = {}
         self._shown: OrderedDict[str, _Shown] = OrderedDict()
+        self._clicked: dict[str, set[str]] = {}  # request id -> items clicked (only those with one)
         self._pruned_before = 0
 
     def _prune(self, now: float) -> None:
@@ -61,9 +64,10 @@ class MemoryExposureStore:
             self._pruned_before = oldest
         while self._shown:
             first = next(iter(self._shown.values()))
-            if now - first.at <= self.click_ttl_s and len(self._shown) <= self.max_requests:
+            if now - first[1] <= self.click_ttl_s and len(self._shown) <= self.max_requests:
                 break
-            self._shown.popitem(last=False)
+            request_id, _ = self._shown.popitem(last=False)
+            self._clicked.pop(request_id, None)
 
     async def record(self, exposures: Sequence[Exposure]) -> None:
         for e in exposures:
@@ -77,34 +81,32 @@ class MemoryExposureStore:
             items = self._items.setdefault(key, {})
             for item in e.item_ids:
                 items[item] = items.get(item, 0) + 1
-            self._shown[e.request_id] = _Shown(
-                e.bucket, e.at, dict(zip(e.item_ids, e.tail, strict=True))
-            )
+            self._shown[e.request_id] = (e.bucket, e.at, tuple(e.item_ids), _tail_mask(e.tail))
             self._shown.move_to_end(e.request_id)
         if exposures:
             self._prune(max(e.at for e in exposures))
 
     async def click(self, click: Click) -> ClickResult:
         shown = self._shown.get(click.request_id)
-        if (
-            shown is None
-            or click.at - shown.at > self.click_ttl_s
-            or click.item_id not in shown.tail
-        ):
+        if shown is None or click.at - shown[1] > self.click_ttl_s:
             return ClickResult(ClickOutcome.NOT_SHOWN)
-        tail = shown.tail[click.item_id]
-        if click.item_id in shown.clicked:
-            return ClickResult(ClickOutcome.DUPLICATE, shown.bucket, tail)
-        shown.clicked.add(click.item_id)
-        c = self._counts.setdefault(
-            (shown.bucket, time_bucket(click.at, self.granularity_s)), Counts()
-        )
+        bucket, _, item_ids, mask = shown
+        try:
+            position = item_ids.index(click.item_id)
+        except ValueError:
+            return ClickResult(ClickOutcome.NOT_SHOWN)
+        tail = bool(mask >> position & 1)
+        clicked = self._clicked.setdefault(click.request_id, set())
+        if click.item_id in clicked:
+            return ClickResult(ClickOutcome.DUPLICATE, bucket, tail)
+        clicked.add(click.item_id)
+        c = self._counts.setdefault((bucket, time_bucket(click.at, self.granularity_s)), Counts())
         c.clicks += 1
         if tail:
             c.tail_clicks += 1
         else:
             c.head_clicks += 1
-        return ClickResult(ClickOutcome.COUNTED, shown.bucket, tail)
+        return ClickResult(ClickOutcome.COUNTED, bucket, tail)
 
     async def read(
         self, buckets: Sequence[str], start: float, end: float
