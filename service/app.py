@@ -31,6 +31,7 @@ from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
 from service.exposure.redis_store import RedisExposureStore
 from service.exposure.store import ExposureStore
+from service.hot_path import HotPath
 from service.metrics import ServiceMetrics
 from service.middleware import ServiceMiddleware
 from service.registry import RegistryHolder, VariantLoadError
@@ -136,6 +137,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     for module in (recommend, feedback, stats, ops, admin, dashboard):
         app.include_router(module.router)
+    # Added first, so it runs inside ServiceMiddleware (request id, limits, metrics, access log).
+    app.add_middleware(HotPath, routes=recommend.hot_routes())
     app.add_middleware(
         ServiceMiddleware,
         metrics=metrics,

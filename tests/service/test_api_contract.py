@@ -67,6 +67,20 @@ def test_unknown_bucket_is_400_listing_the_valid_ones(client: httpx.Client) -> N
     assert "control, treatment" in r.json()["detail"][0]["msg"]
 
 
+def test_overlong_bucket_header_is_422_naming_the_header(client: httpx.Client) -> None:
+    r = client.post("/recommend", json={"user_id": "u5"}, headers={"X-AB-Bucket": "b" * 65})
+    assert r.status_code == 422 and loc(r) == [["header", "X-AB-Bucket"]]
+
+
+def test_openapi_documents_the_recommend_body_and_header(client: httpx.Client) -> None:
+    # The handler validates the raw body itself; the document must still describe it.
+    op = client.get("/openapi.json").json()["paths"]["/recommend"]["post"]
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["user_id"] and schema["properties"]["k"]["maximum"] == 1000
+    assert schema["additionalProperties"] is False
+    assert [(p["name"], p["in"]) for p in op["parameters"]] == [("X-AB-Bucket", "header")]
+
+
 def test_request_lambda_override(client: httpx.Client) -> None:
     base = client.post(
         "/recommend", json={"user_id": "u9", "k": 20}, headers={"X-AB-Bucket": "control"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import redis
 
@@ -60,3 +62,21 @@ async def test_redis_store_unreachable_raises_store_unavailable_quickly() -> Non
     with pytest.raises(StoreUnavailable, match="redis record"):
         await s.record([Exposure("control", "r", ("a",), (False,), T0)])
     await s.close()
+
+
+async def test_memory_store_shown_lists_stay_out_of_the_gc_and_keep_their_tail_labels() -> None:
+    # Hundreds of thousands of kept lists must not be scanned by every full collection (that
+    # stalled the event loop); the compact form must still answer clicks with the right label.
+    s = MemoryExposureStore()
+    await s.record(
+        [Exposure("control", f"r{i}", ("h", "t1", "t2"), (False, True, True), T0) for i in range(50)]
+    )
+    gc.collect()
+    assert not any(gc.is_tracked(shown) for shown in s._shown.values())
+    first = await s.click(Click("r7", "t2", T0 + 1))
+    assert (first.outcome, first.tail) == (ClickOutcome.COUNTED, True)
+    head = await s.click(Click("r7", "h", T0 + 1))
+    assert (head.outcome, head.tail) == (ClickOutcome.COUNTED, False)
+    again = await s.click(Click("r7", "t2", T0 + 2))
+    assert again.outcome is ClickOutcome.DUPLICATE
+    assert (await s.click(Click("r7", "zz", T0 + 2))).outcome is ClickOutcome.NOT_SHOWN
