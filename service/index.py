@@ -87,7 +87,9 @@ class ItemIndex:
         params = self._params(k)
         if self._max_norm_sq is not None:
             q_norm_sq = (q * q).sum(axis=1, keepdims=True)
-            q = np.hstack([q, np.zeros((len(q), 1), dtype=np.float32)])
+            augmented = np.zeros((len(q), self.dim + 1), dtype=np.float32)  # [B, dim + 1]
+            augmented[:, : self.dim] = q
+            q = augmented
         found = (
             self._index.search(q, k) if params is None else self._index.search(q, k, params=params)
         )
@@ -106,9 +108,19 @@ class ItemIndex:
         ids, scores = ids[0], scores[0]
         keep = ids >= 0
         if len(excluded):
-            keep &= ~np.isin(ids, excluded, assume_unique=False)
+            keep &= ~_member(ids, excluded)
         ids, scores = ids[keep][:k], scores[keep][:k]
         return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
+
+
+def _member(ids: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """Which ``ids`` are in ``excluded`` (bool, same shape as ``ids``), by a sorted search.
+
+    Why not ``np.isin``: its general path (unique and argsort of both arrays) cost ~25 µs per
+    request for the ~70 candidates of a known user with ~60 excluded items."""
+    s = np.sort(excluded)
+    pos = np.minimum(np.searchsorted(s, ids), len(s) - 1)
+    return s[pos] == ids
 
 
 def build_index(embeddings: np.ndarray, options: IndexOptions, *, threads: int = 1) -> ItemIndex:

@@ -49,3 +49,13 @@ def test_approximate_indexes_return_inner_product_scores(kind: str) -> None:
     np.testing.assert_allclose(r.scores, (x @ q)[r.ids], rtol=1e-4, atol=1e-4)
     exact = np.argsort(-(x @ q))[:20]
     assert len(set(r.ids) & set(exact)) >= 19  # a small catalogue: (nearly) exhaustive search
+
+
+def test_exclusion_membership_matches_isin_with_duplicates_and_misses() -> None:
+    from service.index import _member
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        ids = rng.integers(-1, 60, rng.integers(1, 80))
+        excluded = rng.integers(0, 60, rng.integers(1, 70))  # unsorted, with repeats
+        np.testing.assert_array_equal(_member(ids, excluded), np.isin(ids, excluded))
