@@ -411,7 +411,9 @@ def main() -> int:
     ap.add_argument("--bundle-1m", type=Path, default=None)
     ap.add_argument("--large-index", choices=["ivf", "hnsw"], default="ivf")
     ap.add_argument("--hnsw-m", type=int, default=32)
-    ap.add_argument("--hnsw-ef", type=int, default=256, help="HNSW efSearch")
+    # 224: the cheapest efSearch whose tail recall@50 keeps a margin over 0.95 on the trained 100k
+    # bundle (docs/benchmarks/index_sweep_100k.md: 192 -> 0.956, 224 -> 0.971, 256 -> 0.976).
+    ap.add_argument("--hnsw-ef", type=int, default=224, help="HNSW efSearch")
     ap.add_argument("--ivf-nprobe", type=int, default=128)
     ap.add_argument(
         "--train-synthetic",
