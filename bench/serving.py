@@ -12,12 +12,13 @@ Writes ``<out>.json`` and ``<out>.md`` (default docs/benchmarks/serving).
     python bench/serving.py --quick --scale 0.05 --catalogues ml1m,100k --out /tmp/serving
                                                  # a smoke run of every code path
 
-Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; the experiment's trained bundle
-under runs/cache/ml1m/ when present, or ``--ml1m-bundle``), ``100k`` (100,000 items, exact and
+Catalogues: ``ml1m`` (3,706 items, 6,040 users, index_dim 128; ``--ml1m-bundle``, else the
+experiment's trained bundle under runs/cache/ml1m/ when present, else with ``--train-bundles`` one
+trained by configs/ml1m_mirec.toml), ``100k`` (100,000 items, exact and
 HNSW), ``1m`` (1,000,000 items, IVF by default, ``--large-index hnsw``). Without a given bundle,
 a random-weight MIRec bundle of that shape is built under artifacts/bench/ (serving cost depends
 on shapes; recall on the embedding distribution, so prefer trained bundles for the recall figures
-(``--train-synthetic``) — the report names the source).
+(``--train-bundles``) — the report names the source).
 """
 
 from __future__ import annotations
@@ -57,28 +58,41 @@ K = 10
 # Where `python -m training experiment --config configs/experiments/mirec_ml1m.toml` keeps the
 # trained ML-1M MIRec bundle; used for the ml1m catalogue when --ml1m-bundle is not given.
 ML1M_TRAINED = ROOT / "runs" / "cache" / "ml1m" / "bundles" / "mirec_ml1m" / "mirec"
-# Synthetic shapes trained with --train-synthetic (the training CLI on configs/demo.toml with the
-# model at dim 64, so index_dim 128 like the ML-1M bundle; λ_p tuned on validation). Only 100k:
-# the 1M catalogue's per-epoch full-ranking validation alone would take hours on 2 cores.
-TRAIN_SETS = {
-    "100k": [
-        "data.synthetic.preset=custom",
-        "data.synthetic.n_users=20000",
-        "data.synthetic.n_items=100000",
-        "data.synthetic.interactions_per_user=60",
-        "mirec.many_shot_epochs=6",
-        "mirec.few_shot_epochs=4",
-        "train.epochs=6",
-    ],
+# Bundles trained with --train-synthetic, by the training CLI: (config, overrides). 100k: the
+# demo config on a 100,000-item synthetic catalogue with the model at dim 64 (index_dim 128 like
+# the ML-1M bundle; λ_p tuned on validation). ml1m: configs/ml1m_mirec.toml, when the ML-1M files
+# are on this machine (../shared/data/ml-1m). Not 1m: the 1M catalogue's per-epoch full-ranking
+# validation alone would take hours on 2 cores.
+TRAIN_SETS: dict[str, tuple[str, list[str]]] = {
+    "100k": (
+        "configs/demo.toml",
+        [
+            "data.synthetic.preset=custom",
+            "data.synthetic.n_users=20000",
+            "data.synthetic.n_items=100000",
+            "data.synthetic.interactions_per_user=60",
+            "mirec.many_shot_epochs=6",
+            "mirec.few_shot_epochs=4",
+            "train.epochs=6",
+            "model.dim=64",
+            "model.hidden=[128, 64]",
+        ],
+    ),
+    "ml1m": ("configs/ml1m_mirec.toml", []),
 }
-TRAIN_MODEL = ["model.dim=64", "model.hidden=[128, 64]", "train.progress=false"]
+ML1M_DATA = ROOT.parent / "shared" / "data" / "ml-1m"
 
 
-def train_synthetic(key: str) -> Path:
+def train_bundle(key: str) -> Path | None:
+    """The trained bundle for ``key`` under artifacts/bench/ (trained once); None if its data is
+    not on this machine."""
+    if key == "ml1m" and not (ML1M_DATA / "ratings.dat").exists():
+        return None
     out = ROOT / "artifacts" / "bench" / f"trained-{key}"
     if not (out / "manifest.json").exists():
-        sets = [a for kv in (*TRAIN_SETS[key], *TRAIN_MODEL) for a in ("--set", kv)]
-        print(f"-- training the {key} synthetic bundle into {out}", flush=True)
+        config, overrides = TRAIN_SETS[key]
+        sets = [a for kv in (*overrides, "train.progress=false") for a in ("--set", kv)]
+        print(f"-- training the {key} bundle into {out}", flush=True)
         subprocess.run(
             [
                 sys.executable,
@@ -86,7 +100,7 @@ def train_synthetic(key: str) -> Path:
                 "training",
                 "train",
                 "--config",
-                str(ROOT / "configs" / "demo.toml"),
+                str(ROOT / config),
                 *sets,
                 "--out",
                 str(out),
@@ -416,10 +430,13 @@ def main() -> int:
     ap.add_argument("--hnsw-ef", type=int, default=224, help="HNSW efSearch")
     ap.add_argument("--ivf-nprobe", type=int, default=128)
     ap.add_argument(
+        "--train-bundles",
         "--train-synthetic",
+        dest="train_synthetic",
         action="store_true",
-        help="train the 100k / 1m bundles with the training CLI (when not given) "
-        "instead of random-weight ones: trained embeddings give representative recall",
+        help="serve trained bundles for ml1m (when its data is here) and 100k, trained once by "
+        "the training CLI into artifacts/bench/, instead of random-weight ones: trained "
+        "embeddings give representative recall",
     )
     ap.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -474,7 +491,7 @@ def main() -> int:
             "(one Lua call per batch of served lists), so Redis latency is not on the request "
             "path.",
             "Random-weight bundles make near-ties common among the top 50, a hard case for "
-            "approximate search: use trained bundles (--bundle-100k, --train-synthetic) for the "
+            "approximate search: use trained bundles (--bundle-100k, --train-bundles) for the "
             "recall figures.",
             "torch and FAISS run one thread on the serving thread: one request never uses both "
             "cores.",
@@ -484,7 +501,8 @@ def main() -> int:
     for cat in catalogue_plan(args):
         bundle, source = cat["bundle"], "given (trained)"
         if bundle is None and args.train_synthetic and cat["key"] in TRAIN_SETS and args.scale == 1:
-            bundle, source = train_synthetic(cat["key"]), "trained (synthetic)"
+            bundle = train_bundle(cat["key"])
+            source = "trained (ML-1M)" if cat["key"] == "ml1m" else "trained (synthetic)"
         if bundle is None:
             source = "random weights"
             bundle = synthetic_bundle(

@@ -46,18 +46,64 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=str).decode()
 
 
+class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The service's handler: JSON lines on a stream, plus a direct path for per-request lines.
+
+    ``write_fields`` writes the same line ``JsonFormatter`` would, without building a LogRecord
+    and walking the logger hierarchy: that machinery was about half of the access log's cost per
+    request (~8 µs of ~15 µs, in process). ``emit_fields`` only takes it when this handler is the
+    one and only place the line would go (see ``_direct_handler``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.json = JsonFormatter()
+        self.setFormatter(self.json)
+
+    def write_fields(self, logger_name: str, msg: str, fields: dict[str, Any]) -> None:
+        out = {"ts": self.json._ts(time.time()), "level": "info", "logger": logger_name, "msg": msg}
+        out.update(fields)
+        line = orjson.dumps(out, default=str).decode() + self.terminator
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line)
+            self.flush()
+
+
+def _direct_handler(logger: logging.Logger) -> JsonLineHandler | None:
+    """The handler ``logger``'s INFO records reach, when it is a lone ``JsonLineHandler`` on the
+    root logger with no filters on the way; else None (e.g. pytest's caplog adds a handler)."""
+    if logger.handlers or logger.filters or not logger.propagate:
+        return None
+    parent = logger.parent
+    while parent is not None and parent is not logging.root:
+        if parent.handlers or parent.filters or not parent.propagate:
+            return None
+        parent = parent.parent
+    handlers = logging.root.handlers
+    if len(handlers) != 1 or logging.root.filters:
+        return None
+    h = handlers[0]
+    if type(h) is not JsonLineHandler or h.filters or h.level > logging.INFO:
+        return None
+    return h
+
+
 def emit_fields(logger: logging.Logger, msg: str, fields: dict[str, Any]) -> None:
     """Log ``msg`` with ``fields`` at INFO, without ``Logger.info``'s caller lookup (a stack
     walk per call: it was most of the access log's cost per request)."""
-    if logger.isEnabledFor(logging.INFO):
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    direct = _direct_handler(logger)
+    if direct is not None:
+        direct.write_fields(logger.name, msg, fields)
+    else:
         logger.handle(
             logger.makeRecord(logger.name, logging.INFO, "", 0, msg, (), None, extra=fields)
         )
 
 
 def configure_logging(level: str = "info") -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    handler = JsonLineHandler()
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

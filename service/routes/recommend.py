@@ -87,9 +87,12 @@ async def recommend(request: Request) -> FastJSONResponse:
         raise ClientError(
             400, ["header", "X-AB-Bucket"], str(e), "unknown_bucket", valid_buckets=list(e.valid)
         ) from None
-    request.state.bucket = bucket
+    # The scope's state dict, not ``request.state`` (a wrapper built per access): ServiceMiddleware
+    # reads bucket and variant from it for the metrics labels and the access log.
+    scope_state = request.scope["state"]
+    scope_state["bucket"] = bucket
     variant = state.registry.current.for_bucket(bucket)
-    request.state.variant = variant.name
+    scope_state["variant"] = variant.name
     try:
         rec = variant.recommend(
             body.user_id,
@@ -109,7 +112,7 @@ async def recommend(request: Request) -> FastJSONResponse:
         ) from None
     except LambdaNotApplicable as e:
         raise ClientError(422, ["body", "lambda_p"], str(e), "not_applicable") from None
-    request_id: str = request.state.request_id
+    request_id: str = scope_state["request_id"]
     state.recorder.submit(Exposure(bucket, request_id, rec.item_ids, rec.tail, state.clock()))
     # Built by hand rather than through response_model: validating our own output would cost a
     # noticeable share of a sub-millisecond request. The shape is RecommendResponse (tested).

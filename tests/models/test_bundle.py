@@ -30,17 +30,32 @@ ITEM_IDS = ["0042", "b", "c", "dé", "e"]  # leading zeros and non-ASCII survive
 USER_IDS = ["u0", "u1", "u2", "u3"]
 
 
-def _write(out: Path, model: torch.nn.Module, kind: BundleKind, users: FeatureTable,
-           items: FeatureTable, lambda_p: float | None = None) -> Path:
+def _write(
+    out: Path,
+    model: torch.nn.Module,
+    kind: BundleKind,
+    users: FeatureTable,
+    items: FeatureTable,
+    lambda_p: float | None = None,
+) -> Path:
     with torch.no_grad():
         batch = TensorTable.from_table(items).all_rows()
-        emb = (model.item_index_vectors(batch) if isinstance(model, MIRec)
-               else model.item_embed(batch)).numpy()
+        emb = (
+            model.item_index_vectors(batch) if isinstance(model, MIRec) else model.item_embed(batch)
+        ).numpy()
     return write_bundle(
-        out, kind=kind, model=model, spec=SPEC, user_table=users, item_table=items,
-        item_ids=ITEM_IDS, user_ids=USER_IDS, item_embeddings=emb,
+        out,
+        kind=kind,
+        model=model,
+        spec=SPEC,
+        user_table=users,
+        item_table=items,
+        item_ids=ITEM_IDS,
+        user_ids=USER_IDS,
+        item_embeddings=emb,
         train_counts=np.array([9, 4, 1, 0, 2], dtype=np.int64),
-        is_tail=np.array([False, True, True, True, True]), lambda_p=lambda_p,
+        is_tail=np.array([False, True, True, True, True]),
+        lambda_p=lambda_p,
         manifest_extra={"dataset": "tiny", "metrics": {"HR@10": np.float64(0.25)}},
     )
 
@@ -54,7 +69,9 @@ def tt_bundle(tmp_path: Path, user_table: FeatureTable, item_table: FeatureTable
 
 def _tables_equal(a: FeatureTable, b: FeatureTable) -> bool:
     return a.names == b.names and all(
-        fa.vocab == fb.vocab and fa.multi == fb.multi and np.array_equal(fa.values, fb.values)
+        fa.vocab == fb.vocab
+        and fa.multi == fb.multi
+        and np.array_equal(fa.values, fb.values)
         and np.array_equal(fa.offsets, fb.offsets)
         for fa, fb in zip(a.fields, b.fields, strict=True)
     )
@@ -181,8 +198,11 @@ def _replace_npz(bundle: Path, name: str, **arrays: np.ndarray) -> None:
 
 def test_shape_mismatches(tt_bundle: Path, tmp_path: Path) -> None:
     cases = {
-        "embeddings": (ITEMS, {"embeddings": np.zeros((5, 3), np.float32)},
-                       r"embeddings must be float32 \[5, 4\]"),
+        "embeddings": (
+            ITEMS,
+            {"embeddings": np.zeros((5, 3), np.float32)},
+            r"embeddings must be float32 \[5, 4\]",
+        ),
         "train_counts": (ITEMS, {"train_counts": np.zeros(4, np.int64)}, "train_counts"),
         "is_tail": (ITEMS, {"is_tail": np.zeros(5, np.int8)}, "is_tail must be bool"),
         "user_ids": (USER_FEATURES, {"user_ids": np.array(["u0", "u1"])}, "2 user_ids for 4"),
@@ -215,9 +235,17 @@ def test_write_validation(
         _write(tmp_path / "t", model, "mirec", user_table, item_table, lambda_p=0.5)
     with pytest.raises(ValueError, match="item_embeddings"):
         write_bundle(
-            tmp_path / "t", kind="two_tower", model=model, spec=SPEC, user_table=user_table,
-            item_table=item_table, item_ids=ITEM_IDS, user_ids=USER_IDS,
-            item_embeddings=np.zeros((5, 8), np.float32), train_counts=np.zeros(5, np.int64),
-            is_tail=np.zeros(5, bool), manifest_extra={},
+            tmp_path / "t",
+            kind="two_tower",
+            model=model,
+            spec=SPEC,
+            user_table=user_table,
+            item_table=item_table,
+            item_ids=ITEM_IDS,
+            user_ids=USER_IDS,
+            item_embeddings=np.zeros((5, 8), np.float32),
+            train_counts=np.zeros(5, np.int64),
+            is_tail=np.zeros(5, bool),
+            manifest_extra={},
         )
     assert not any(tmp_path.iterdir())  # nothing half-written

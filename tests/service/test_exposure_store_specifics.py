@@ -69,7 +69,10 @@ async def test_memory_store_shown_lists_stay_out_of_the_gc_and_keep_their_tail_l
     # stalled the event loop); the compact form must still answer clicks with the right label.
     s = MemoryExposureStore()
     await s.record(
-        [Exposure("control", f"r{i}", ("h", "t1", "t2"), (False, True, True), T0) for i in range(50)]
+        [
+            Exposure("control", f"r{i}", ("h", "t1", "t2"), (False, True, True), T0)
+            for i in range(50)
+        ]
     )
     gc.collect()
     assert not any(gc.is_tracked(shown) for shown in s._shown.values())

@@ -124,6 +124,7 @@ def test_a_known_users_own_interactions_are_excluded(tmp_path: Path) -> None:
     assert not set(rec.item_ids) & set(top[:6])
     assert rec.item_ids[:4] == top[6:10]
     # Another user is untouched, and a cold-start user has no history to exclude.
-    assert Variant("v", sb, lambda_p=0.5).recommend("u9", 10).item_ids == Variant(
-        "v", plain, lambda_p=0.5
-    ).recommend("u9", 10).item_ids
+    assert (
+        Variant("v", sb, lambda_p=0.5).recommend("u9", 10).item_ids
+        == Variant("v", plain, lambda_p=0.5).recommend("u9", 10).item_ids
+    )
