@@ -27,7 +27,9 @@ def render(doc: dict[str, Any]) -> str:
         f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}, torch {m['torch']}, "
         f"faiss {m['faiss']}. One uvicorn worker; load from a separate process "
         f"({doc['load_tool']}); "
-        f"{doc['duration_s']} s per measurement after {doc['warmup_s']} s of warm-up; requests are "
+        f"each figure is the median of {doc.get('repeats', 1)} measurements of "
+        f"{doc['duration_s']} s (1 and 32 connections alternating) after {doc['warmup_s']} s of "
+        "warm-up; requests are "
         f"`POST /recommend` for known users (cycling {doc['n_users_cycled']} ids), "
         f"k = {doc['k']}; access log {'on' if doc.get('access_log', True) else 'off'}.",
         "",
