@@ -14,9 +14,15 @@ Scores are converted back to inner products (``(|q|² + M² − d²) / 2``), so 
 the same kind of score. IVF stays on inner product: there the augmentation measured worse (its
 coarse k-means is dominated by the extra dimension for small-norm items).
 
-Exclusion over-fetches ``k + |excluded|`` candidates and filters them, so excluding items never
-returns fewer than ``k`` when the catalogue has ``k`` non-excluded items (the approximate indexes
-are also asked for at least that many candidates: HNSW's ``efSearch`` is raised to it per call).
+Exclusion passes FAISS a bitmap of the allowed items (``IDSelectorBitmap``), so the search skips
+excluded items itself and is asked for ``k`` results only. Why: a known user's whole history is
+excluded (ML-1M: 166 items on average), and over-fetching ``k + |excluded|`` then filtering made
+exact search on ML-1M about 1.7x slower per request (mean 70 -> 42 µs; HNSW on 100k items 134 ->
+126 µs; identical results). Should an approximate index return fewer than ``k`` (a graph search
+can run out of allowed candidates when nearly everything near the query is excluded), the search
+falls back to over-fetching ``k + |excluded|`` candidates and filtering, with HNSW's ``efSearch``
+raised to that many, so excluding items never returns fewer than ``k`` when the catalogue has
+``k`` non-excluded items.
 
 Threads: the search itself runs on the caller's thread; the service calls it from the event-loop
 thread, where ``faiss.omp_set_num_threads(1)`` is set at startup (OpenMP's thread count is per
@@ -27,6 +33,7 @@ thread count passed to ``build_index``, on the building thread only.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import faiss
@@ -57,6 +64,11 @@ class ItemIndex:
         self._max_norm_sq = max_norm_sq  # set when the index holds MIPS-augmented vectors
         # SWIG parameter objects by efSearch / nprobe: building one per request cost several µs.
         self._param_cache: dict[tuple[str, int], faiss.SearchParameters] = {}
+        # Exclusion: the allowed-items bitmap, its selector and the parameters using it.
+        self._allowed_bits = np.zeros((n_items + 7) // 8, dtype=np.uint8)
+        self._allowed_selector = faiss.IDSelectorBitmap(n_items, faiss.swig_ptr(self._allowed_bits))
+        self._allowed_cache: dict[int, faiss.SearchParameters] = {}
+        self._allowed_lock = threading.Lock()
 
     @property
     def kind(self) -> str:
@@ -78,13 +90,17 @@ class ItemIndex:
                 self._param_cache[key] = params
         return params
 
-    def search_batch(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Raw top-``k`` for a batch ``[B, dim]``: (scores [B, k], ids [B, k], -1 where none)."""
+    def search_batch(
+        self, queries: np.ndarray, k: int, params: faiss.SearchParameters | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw top-``k`` for a batch ``[B, dim]``: (scores [B, k], ids [B, k], -1 where none).
+        ``params``: instead of the configured search parameters (e.g. with a selector)."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if q.ndim != 2 or q.shape[1] != self.dim:
             raise ValueError(f"queries must be [B, {self.dim}], got {list(q.shape)}")
         k = max(1, min(k, self.n_items))
-        params = self._params(k)
+        if params is None:
+            params = self._params(k)
         if self._max_norm_sq is not None:
             q_norm_sq = (q * q).sum(axis=1, keepdims=True)
             augmented = np.zeros((len(q), self.dim + 1), dtype=np.float32)  # [B, dim + 1]
@@ -98,17 +114,56 @@ class ItemIndex:
             scores = ((q_norm_sq + self._max_norm_sq - scores) * 0.5).astype(np.float32)
         return scores, ids
 
+    def _allowed_params(self, k: int) -> faiss.SearchParameters:
+        """Search parameters whose selector admits only the items set in ``self._allowed_bits``.
+
+        Built once per parameter value and reused, like the bitmap they point to: constructing
+        the SWIG selector and parameter objects per request cost ~8 µs (cProfile, ML-1M)."""
+        o = self.options
+        key = max(o.hnsw_ef_search, k) if o.kind == "hnsw" else 0
+        params = self._allowed_cache.get(key)
+        if params is None:
+            sel = self._allowed_selector
+            if o.kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=sel, efSearch=key)
+            elif o.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=o.ivf_nprobe)
+            else:
+                params = faiss.SearchParameters(sel=sel)
+            if len(self._allowed_cache) < 1024:
+                self._allowed_cache[key] = params
+        return params
+
     def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` items for one query, never returning an index in ``exclude``."""
-        excluded = exclude if exclude is not None else np.zeros(0, dtype=np.int64)
-        fetch = min(self.n_items, k + len(excluded))
-        if fetch <= 0:
+        k = min(k, self.n_items)
+        if k <= 0:
             return SearchResult(np.zeros(0, np.int64), np.zeros(0, np.float32))
-        scores, ids = self.search_batch(query.reshape(1, -1), fetch)
+        q = query.reshape(1, -1)
+        if exclude is None or len(exclude) == 0:
+            scores, ids = self.search_batch(q, k)
+            ids, scores = ids[0], scores[0]
+            keep = ids >= 0
+        else:
+            allowed = np.ones(self.n_items, dtype=bool)
+            allowed[exclude] = False
+            # One bitmap (and selector) per index, refilled per call under a lock: FAISS reads it
+            # through a pointer during the search.
+            with self._allowed_lock:
+                self._allowed_bits[:] = np.packbits(allowed, bitorder="little")  # bit i = item i
+                scores, ids = self.search_batch(q, k, self._allowed_params(k))
+            ids, scores = ids[0], scores[0]
+            keep = ids >= 0
+            if int(keep.sum()) < k and self.options.kind != "flat":
+                return self._search_over_fetching(q, k, exclude)
+        ids, scores = ids[keep], scores[keep]
+        return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
+
+    def _search_over_fetching(self, q: np.ndarray, k: int, exclude: np.ndarray) -> SearchResult:
+        fetch = min(self.n_items, k + len(exclude))
+        scores, ids = self.search_batch(q, fetch)
         ids, scores = ids[0], scores[0]
-        keep = ids >= 0
-        if len(excluded):
-            keep &= ~_member(ids, excluded)
+        keep = (ids >= 0) & ~_member(ids, exclude)
         ids, scores = ids[keep][:k], scores[keep][:k]
         return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
 

@@ -18,7 +18,7 @@ def test_recall_is_split_by_the_slice_of_the_true_neighbours() -> None:
     assert recall_against_exact(exact[:, :1], approx[:, :1], is_tail)[2] is None  # no tail truth
 
 
-def test_flat_search_is_exact_and_excludes_by_over_fetching() -> None:
+def test_flat_search_is_exact_and_skips_excluded_items() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((500, 12)).astype(np.float32)
     q = rng.standard_normal(12).astype(np.float32)
@@ -29,6 +29,28 @@ def test_flat_search_is_exact_and_excludes_by_over_fetching() -> None:
     np.testing.assert_allclose(r.scores, (x @ q)[order[:10]], rtol=1e-5)
     r = index.search(q, 10, exclude=order[:25])
     assert list(r.ids) == list(order[25:35])
+    np.testing.assert_allclose(r.scores, (x @ q)[order[25:35]], rtol=1e-5)
+    r = index.search(q, 10, exclude=order[3:])  # only 3 items left: 3 answers, no -1 padding
+    assert list(r.ids) == list(order[:3])
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_exclusion_returns_k_whenever_the_catalogue_allows(kind: str) -> None:
+    # Nearly everything near the query is excluded: a selector-filtered graph search can run out
+    # of candidates, and must then fall back to over-fetching rather than answer short.
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((600, 8)).astype(np.float32)
+    q = rng.standard_normal(8).astype(np.float32)
+    order = np.argsort(-(x @ q), kind="stable")
+    index = build_index(
+        x, IndexOptions(kind=kind, hnsw_m=4, hnsw_ef_search=8, ivf_nlist=4, ivf_nprobe=4)
+    )
+    for excluded in (order[:20], order[:590], rng.permutation(600)[:500]):
+        r = index.search(q, 10, exclude=excluded)
+        assert len(r.ids) == 10 and not set(r.ids) & set(excluded.tolist())
+        np.testing.assert_allclose(r.scores, (x @ q)[r.ids], rtol=1e-4, atol=1e-4)
+    r = index.search(q, 10, exclude=order[:590])
+    assert set(r.ids) == set(order[590:])  # the only 10 allowed items
 
 
 def test_bad_embeddings_are_refused() -> None:
