@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The serving benchmark serves trained bundles (ML-1M when its data is here, synthetic 100k;
-# trained once, then reused); the index sweep runs on the 100k bundle afterwards.
+# trained once, then reused); the index sweep and the in-process request cost use them afterwards.
 BENCHES = {
     "train_speed.py": [],
     "serving.py": ["--train-bundles"],
@@ -25,6 +25,14 @@ BENCHES = {
         "1000",
         "--out",
         "docs/benchmarks/index_sweep_100k",
+    ],
+    "request_cost.py": [
+        "--bundle",
+        "artifacts/bench/trained-ml1m",
+        "--bundle",
+        "artifacts/bench/trained-100k:hnsw",
+        "--out",
+        "docs/benchmarks/request_cost",
     ],
 }
 
