@@ -120,14 +120,14 @@ class ItemIndex:
         Built once per parameter value and reused, like the bitmap they point to: constructing
         the SWIG selector and parameter objects per request cost ~8 µs (cProfile, ML-1M)."""
         o = self.options
-        key = max(o.hnsw_ef_search, k) if o.kind == "hnsw" else 0
+        key = max(o.hnsw_ef_search, k) if o.kind == "hnsw" else o.ivf_nprobe
         params = self._allowed_cache.get(key)
         if params is None:
             sel = self._allowed_selector
             if o.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=key)
             elif o.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=sel, nprobe=o.ivf_nprobe)
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=key)
             else:
                 params = faiss.SearchParameters(sel=sel)
             if len(self._allowed_cache) < 1024:
