@@ -65,8 +65,11 @@ class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         out.update(fields)
         line = orjson.dumps(out, default=str).decode() + self.terminator
         with self.lock:  # type: ignore[union-attr]
-            self.stream.write(line)
-            self.flush()
+            try:
+                self.stream.write(line)
+                self.flush()
+            except (OSError, ValueError):  # a broken stream loses the line, never a request
+                pass
 
 
 def _direct_handler(logger: logging.Logger) -> JsonLineHandler | None:
