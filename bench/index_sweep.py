@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from provenance import provenance  # noqa: E402
+from serving import recall_lambdas  # noqa: E402
 
 from service.index import build_index  # noqa: E402
 from service.recall import exact_top_k, recall_against_exact  # noqa: E402
@@ -60,10 +60,8 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(args.seed)
     n_users = len(bundle.user_ids)
     picks = rng.choice(n_users, size=min(args.queries, n_users), replace=False)
-    # Recall at the served λ_p and, for MIRec, at λ_p = 0 (the most tail-heavy override).
-    lambdas = [bundle.lambda_p] if bundle.lambda_p in (None, 0) else [bundle.lambda_p, 0.0]
     sets = []
-    for lam in lambdas:
+    for lam in recall_lambdas(bundle.lambda_p):
         q = np.stack([sb.known_query(int(u), lam) for u in picks]).astype(np.float32)
         sets.append((lam, q, exact_top_k(bundle.embeddings, q, args.k, threads)))
     timed = sets[0][1][: args.latency_queries]
@@ -111,16 +109,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             )
             print(json.dumps(rows[-1]), flush=True)
     return {
-        "command": "python bench/index_sweep.py " + " ".join(sys.argv[1:]),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "faiss": faiss.__version__,
-        },
+        **provenance(),
         "bundle": str(args.bundle),
         "bundle_dataset": bundle.manifest.get("dataset"),
         "n_items": bundle.n_items,

@@ -20,20 +20,18 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from provenance import provenance  # noqa: E402
 from serving_bare import create_bare_app  # noqa: E402
 
 from models.bundle import load_bundle  # noqa: E402
@@ -122,12 +120,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     for spec in args.bundle:
         cases.append(await service_case(spec, args))
     return {
-        "command": "python bench/request_cost.py " + " ".join(sys.argv[1:]),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **provenance(),
         "requests_per_pass": args.requests,
         "repeats": args.repeats,
         "access_log": args.access_log,

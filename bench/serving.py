@@ -27,13 +27,11 @@ import argparse
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # bench/ is on sys.path as the script's directory (a script named training.py there would shadow the
 # training package here, so this script never imports it; it runs the training CLI instead).
+from provenance import provenance  # noqa: E402
 from serving_bundles import synthetic_bundle  # noqa: E402
 from serving_load import run_load  # noqa: E402
 from serving_report import render  # noqa: E402
@@ -482,19 +481,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     doc: dict[str, Any] = {
-        "command": "python bench/serving.py " + " ".join(sys.argv[1:]),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        or "unknown",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "cpu_model": platform.processor() or _cpu_model(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "faiss": faiss.__version__,
-        },
+        **provenance(),
         "load_tool": "wrk"
         if subprocess.run(["which", "wrk"], capture_output=True).returncode == 0
         else "asyncio httpx client",
@@ -583,16 +570,6 @@ def main() -> int:
     args.out.with_suffix(".md").write_text(render(doc))
     print(args.out.with_suffix(".md").read_text())
     return 0
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -62,39 +62,44 @@ class ItemIndex:
         self.n_items = n_items
         self.dim = dim
         self._max_norm_sq = max_norm_sq  # set when the index holds MIPS-augmented vectors
-        # SWIG parameter objects by efSearch / nprobe: building one per request cost several µs.
-        self._param_cache: dict[tuple[str, int], faiss.SearchParameters] = {}
-        # Exclusion: the allowed-items bitmap, its selector and the parameters using it.
+        # SWIG parameter objects by (efSearch or nprobe, with the exclusion selector): building
+        # them per request cost ~8 µs (cProfile, ML-1M). Bounded: efSearch grows with k.
+        self._param_cache: dict[tuple[int, bool], faiss.SearchParameters | None] = {}
+        # Exclusion: one allowed-items bitmap per index, refilled per call under the lock (FAISS
+        # reads it through the selector's pointer during the search).
         self._allowed_bits = np.zeros((n_items + 7) // 8, dtype=np.uint8)
         self._allowed_selector = faiss.IDSelectorBitmap(n_items, faiss.swig_ptr(self._allowed_bits))
-        self._allowed_cache: dict[int, faiss.SearchParameters] = {}
         self._allowed_lock = threading.Lock()
 
     @property
     def kind(self) -> str:
         return self.options.kind
 
-    def _params(self, fetch: int) -> faiss.SearchParameters | None:
+    def _params(self, k: int, allowed_only: bool = False) -> faiss.SearchParameters | None:
+        """Search parameters for ``k`` results; ``allowed_only``: with the selector that admits
+        only the items set in ``self._allowed_bits``. Cached and reused."""
         o = self.options
-        if o.kind == "flat":
-            return None
-        key = (o.kind, max(o.hnsw_ef_search, fetch) if o.kind == "hnsw" else o.ivf_nprobe)
-        params = self._param_cache.get(key)
-        if params is None:
-            params = (
-                faiss.SearchParametersHNSW(efSearch=key[1])
-                if o.kind == "hnsw"
-                else faiss.SearchParametersIVF(nprobe=key[1])
-            )
-            if len(self._param_cache) < 1024:  # bounded: fetch grows with a request's exclusions
-                self._param_cache[key] = params
+        value = max(o.hnsw_ef_search, k) if o.kind == "hnsw" else o.ivf_nprobe
+        key = (value, allowed_only)
+        if key in self._param_cache:
+            return self._param_cache[key]
+        sel = {"sel": self._allowed_selector} if allowed_only else {}
+        params: faiss.SearchParameters | None
+        if o.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=value, **sel)
+        elif o.kind == "ivf":
+            params = faiss.SearchParametersIVF(nprobe=value, **sel)
+        else:
+            params = faiss.SearchParameters(**sel) if allowed_only else None
+        if len(self._param_cache) < 1024:
+            self._param_cache[key] = params
         return params
 
     def search_batch(
         self, queries: np.ndarray, k: int, params: faiss.SearchParameters | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Raw top-``k`` for a batch ``[B, dim]``: (scores [B, k], ids [B, k], -1 where none).
-        ``params``: instead of the configured search parameters (e.g. with a selector)."""
+        ``params``: instead of the configured search parameters (e.g. with the selector)."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if q.ndim != 2 or q.shape[1] != self.dim:
             raise ValueError(f"queries must be [B, {self.dim}], got {list(q.shape)}")
@@ -114,26 +119,6 @@ class ItemIndex:
             scores = ((q_norm_sq + self._max_norm_sq - scores) * 0.5).astype(np.float32)
         return scores, ids
 
-    def _allowed_params(self, k: int) -> faiss.SearchParameters:
-        """Search parameters whose selector admits only the items set in ``self._allowed_bits``.
-
-        Built once per parameter value and reused, like the bitmap they point to: constructing
-        the SWIG selector and parameter objects per request cost ~8 µs (cProfile, ML-1M)."""
-        o = self.options
-        key = max(o.hnsw_ef_search, k) if o.kind == "hnsw" else o.ivf_nprobe
-        params = self._allowed_cache.get(key)
-        if params is None:
-            sel = self._allowed_selector
-            if o.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=sel, efSearch=key)
-            elif o.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=sel, nprobe=key)
-            else:
-                params = faiss.SearchParameters(sel=sel)
-            if len(self._allowed_cache) < 1024:
-                self._allowed_cache[key] = params
-        return params
-
     def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` items for one query, never returning an index in ``exclude``."""
         k = min(k, self.n_items)
@@ -147,25 +132,25 @@ class ItemIndex:
         else:
             allowed = np.ones(self.n_items, dtype=bool)
             allowed[exclude] = False
-            # One bitmap (and selector) per index, refilled per call under a lock: FAISS reads it
-            # through a pointer during the search.
             with self._allowed_lock:
                 self._allowed_bits[:] = np.packbits(allowed, bitorder="little")  # bit i = item i
-                scores, ids = self.search_batch(q, k, self._allowed_params(k))
+                scores, ids = self.search_batch(q, k, self._params(k, allowed_only=True))
             ids, scores = ids[0], scores[0]
             keep = ids >= 0
             if int(keep.sum()) < k and self.options.kind != "flat":
                 return self._search_over_fetching(q, k, exclude)
-        ids, scores = ids[keep], scores[keep]
-        return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
+        return _result(ids[keep], scores[keep])
 
     def _search_over_fetching(self, q: np.ndarray, k: int, exclude: np.ndarray) -> SearchResult:
         fetch = min(self.n_items, k + len(exclude))
         scores, ids = self.search_batch(q, fetch)
         ids, scores = ids[0], scores[0]
         keep = (ids >= 0) & ~_member(ids, exclude)
-        ids, scores = ids[keep][:k], scores[keep][:k]
-        return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
+        return _result(ids[keep][:k], scores[keep][:k])
+
+
+def _result(ids: np.ndarray, scores: np.ndarray) -> SearchResult:
+    return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
 
 
 def _member(ids: np.ndarray, excluded: np.ndarray) -> np.ndarray:
