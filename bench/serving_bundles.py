@@ -74,7 +74,7 @@ def synthetic_bundle(
                 for s in range(0, n_items, _CHUNK)
             ]
         ).numpy()
-    # Zipf popularity; the top 20% of items by count are head (docs/evaluation.md).
+    # Zipf popularity; the top 20% of items by count are head (docs/protocol.md).
     counts = np.sort(np.random.default_rng(seed).zipf(1.3, n_items).astype(np.int64))[::-1].copy()
     is_tail = np.ones(n_items, dtype=bool)
     is_tail[: n_items // 5] = False

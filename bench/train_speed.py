@@ -22,7 +22,7 @@ import torch
 from models.feature_table import FeatureTable
 from training.config import load_config
 from training.data.dataset import Dataset
-from training.prepared import Prepared, prepare
+from training.protocol.prepared import Prepared, prepare
 from training.trainers.distributed import DistContext
 from training.trainers.two_tower import train_two_tower
 

@@ -23,14 +23,14 @@ def _data_config(args: argparse.Namespace) -> DataConfig:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from training.stats import dataset_stats
+    from training.protocol.stats import dataset_stats
 
     print(json.dumps(dataset_stats(_data_config(args)), indent=2))
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate_cmd import evaluate_baseline, evaluate_bundle
+    from training.evaluation.bundle import evaluate_baseline, evaluate_bundle
 
     if args.bundle:
         out = evaluate_bundle(Path(args.bundle), role=args.split)
@@ -49,7 +49,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_baselines(args: argparse.Namespace) -> int:
-    from training.baselines_table import baselines_table
+    from training.reporting.baselines_table import baselines_table
 
     doc = baselines_table(
         datasets=args.datasets,
@@ -62,7 +62,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from training.train_cmd import train_to_bundle
+    from training.pipeline import train_to_bundle
 
     cfg = load_config(args.config, args.set)
     path = train_to_bundle(cfg, Path(args.out))
@@ -85,7 +85,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from training.report import ReportError, render_report
+    from training.reporting.report import ReportError, render_report
 
     out = None if args.beside else Path(args.out)
     try:
@@ -99,7 +99,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from training.claims import mirec_claims, ssl_claims, write_claims
+    from training.reporting.claims import mirec_claims, ssl_claims, write_claims
 
     main = Path(args.results)
     if args.kind == "ssl":

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 
-from training.baselines import popularity_scorer, random_scorer
 from training.config import DataConfig, load_config
+from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import evaluate
-from training.prepared import prepare
-from training.results import aggregate, render_markdown, results_document
+from training.protocol.prepared import prepare
+from training.reporting.results import aggregate, render_markdown, results_document
 
 DEMO_CONFIG = Path("configs/demo.toml")
 DEMO_BUNDLE = Path("artifacts/demo_bundle")
@@ -49,7 +49,7 @@ def ensure_bundle(bundle: Path = DEMO_BUNDLE, config: Path = DEMO_CONFIG) -> Pat
     if (bundle / "manifest.json").exists():
         print(f"using the existing bundle {bundle} (delete it to retrain)")
         return bundle
-    from training.train_cmd import train_to_bundle
+    from training.pipeline import train_to_bundle
 
     print(f"training {config} -> {bundle} (about a minute on 2 cores)")
     path = train_to_bundle(load_config(config), bundle)

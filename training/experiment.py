@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
-from training.prepared import Prepared, prepare
-from training.results import aggregate, results_document, write_results
-from training.train_cmd import configure_logging, test_metrics, train_model
+from training.pipeline import configure_logging, test_metrics, train_model
+from training.protocol.prepared import Prepared, prepare
+from training.reporting.results import aggregate, results_document, write_results
 from training.trainers.distributed import DistContext
 from training.trainers.exported import Exported
 
@@ -167,7 +167,7 @@ def _publish(
     )
     write_results(doc, stem)
     if spec.plots:
-        from training.plots import render_plots
+        from training.reporting.plots import render_plots
 
         render_plots(spec.plots, records, spec.cache_dir, stem)
     return doc
@@ -218,7 +218,7 @@ def run_experiment(
                 rec, exported = run_one(cfg, p, spec.cache_dir)
                 rec["variant"], rec["seed"] = v.name, seed
                 if v.name in spec.bundles and seed == (v.seeds or spec.seeds)[0]:
-                    from training.train_cmd import write_exported
+                    from training.pipeline import write_exported
 
                     bdir = spec.cache_dir / "bundles" / spec.name / v.name
                     write_exported(exported, p, cfg, bdir, test_metrics(exported, p, cfg))

@@ -1,4 +1,4 @@
-"""Exposure metrics from raw counts, with the definitions of docs/evaluation.md.
+"""Exposure metrics from raw counts, with the definitions of docs/protocol.md.
 
 - coverage = distinct catalogue items shown / catalogue size;
 - Gini over the **whole catalogue**, items never shown counted as zero (0 = even, → 1 = one item);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from training.claims import compare, render, ssl_claims
+from training.reporting.claims import compare, render, ssl_claims
 
 
 def _row(variant: str, mean: float, std: float, n: int = 3) -> dict:

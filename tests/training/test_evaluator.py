@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from training.baselines import popularity_scorer, random_scorer
+from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import EvalResult, evaluate, rank_targets
-from training.headtail import HeadTail, head_tail
-from training.split import Split
+from training.protocol.headtail import HeadTail, head_tail
+from training.protocol.split import Split
 
 N_ITEMS = 100
 RANKS = [1, 3, 12, 60]

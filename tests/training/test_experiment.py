@@ -87,7 +87,7 @@ def test_cached_only_tabulates_what_is_there_and_says_it_is_partial(tmp_path: Pa
 
 
 def test_figures_draw_full_mirec_not_its_many_shot_ablation() -> None:
-    from training.plots import _pick
+    from training.reporting.plots import _pick
 
     def rec(few: int) -> dict:
         mirec = {

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.headtail import head_tail
+from training.protocol.headtail import head_tail
 
 
 def items_with_counts(counts: list[int]) -> np.ndarray:

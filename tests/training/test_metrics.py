@@ -16,7 +16,7 @@ from training.evaluation.exposure import (
     tail_share,
 )
 from training.evaluation.metrics import average_precision, hit_rate, ndcg, ranking_metrics
-from training.headtail import head_tail
+from training.protocol.headtail import head_tail
 
 RANKS = np.asarray([1, 3, 12, 60], dtype=np.int64)
 

@@ -11,8 +11,8 @@ import torch
 from models.bundle import load_bundle
 from models.feature_batch import TensorTable
 from training.config import load_config
-from training.prepared import prepare
-from training.train_cmd import train_to_bundle
+from training.pipeline import train_to_bundle
+from training.protocol.prepared import prepare
 from training.trainers.curriculum import build_curriculum
 from training.trainers.omega import omega_k_mask
 

@@ -11,8 +11,8 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from training import report
 from training.cli import main
+from training.reporting import report
 
 ROOT = Path(__file__).resolve().parents[2]
 KS = (10, 20, 50)

@@ -13,7 +13,7 @@ import pytest
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
 from training.protocol import PROTOCOL_VERSION
-from training.results import (
+from training.reporting.results import (
     aggregate,
     aggregate_exposure,
     aggregate_metrics,

@@ -9,8 +9,8 @@ import pytest
 
 from models.feature_table import CategoricalField, FeatureTable
 from training.data.dataset import Dataset
-from training.fingerprint import dataset_fingerprint
-from training.split import Split, make_split
+from training.protocol.fingerprint import dataset_fingerprint
+from training.protocol.split import Split, make_split
 
 
 def make_ds(

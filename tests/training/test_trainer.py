@@ -10,9 +10,9 @@ import pytest
 
 from models.bundle import load_bundle
 from training.config import load_config
-from training.evaluate_cmd import evaluate_bundle
-from training.prepared import prepare
-from training.train_cmd import train_to_bundle
+from training.evaluation.bundle import evaluate_bundle
+from training.pipeline import train_to_bundle
+from training.protocol.prepared import prepare
 from training.trainers.distributed import DistContext
 from training.trainers.two_tower import train_two_tower
 

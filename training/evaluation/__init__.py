@@ -1,4 +1,4 @@
-"""Offline evaluation: full-ranking accuracy metrics and exposure metrics (docs/evaluation.md)."""
+"""Offline evaluation: full-ranking accuracy metrics and exposure metrics (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Full-ranking evaluation of any scorer over the whole catalogue (docs/evaluation.md).
+"""Full-ranking evaluation of any scorer over the whole catalogue (docs/protocol.md).
 
 For each evaluated user (those with a held-out item for the role), in batches of ``batch_size``:
 
 1. ``scores = scorer(users)``: float ``[B, n_items]`` (numpy or torch; copied, never modified).
 2. The user's training items (and for ``test`` the validation item) are set to -inf. The target
    itself is never excluded: it can be one of them only when the data has duplicate (user, item)
-   pairs (see training/split.py), and then it is still ranked with its own score.
+   pairs (see training/protocol/split.py), and then it is still ranked with its own score.
 3. rank = 1 + #(items scoring above the target) + #(other items scoring equal to the target)
    = #(items j with score_j >= score_target), the target included. Ties are broken against the
    target, so a constant scorer gets the worst rank, the number of non-excluded items.
@@ -29,9 +29,9 @@ import torch
 
 from training.evaluation.exposure import exposure_metrics
 from training.evaluation.metrics import ranking_metrics
-from training.headtail import HeadTail
 from training.protocol import DEFAULT_KS, SLICES
-from training.split import Role, Split
+from training.protocol.headtail import HeadTail
+from training.protocol.split import Role, Split
 
 # A batch of user indices (int64 [B]) -> scores over the whole catalogue (float [B, n_items]).
 Scorer = Callable[[np.ndarray], np.ndarray | torch.Tensor]

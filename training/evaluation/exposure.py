@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from training.headtail import HeadTail
+from training.protocol.headtail import HeadTail
 
 EXPOSURE_NAMES: tuple[str, ...] = ("coverage", "tail_share", "arp", "gini")
 

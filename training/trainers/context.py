@@ -11,7 +11,7 @@ import torch
 
 from models.feature_batch import TensorTable
 from training.config import RunConfig
-from training.prepared import Prepared
+from training.protocol.prepared import Prepared
 from training.trainers.distributed import DistContext
 
 log = logging.getLogger("training")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.prepared import Prepared
+from training.protocol.prepared import Prepared
 from training.trainers.omega import omega_k_mask, slice_mask
 
 Pairs = tuple[np.ndarray, np.ndarray]  # (users int64 [n], items int64 [n])

@@ -12,10 +12,10 @@ from models.feature_batch import TensorTable
 from models.spec import TowerSpec
 from models.two_tower import TwoTower
 from training.evaluation.evaluator import EvalResult
-from training.prepared import Prepared
+from training.protocol.prepared import Prepared
 from training.trainers.embed import embed_table
 
-# Same batch size as the bundle's user-vector path (training/user_vectors.py), so that the
+# Same batch size as the bundle's user-vector path (training/evaluation/user_vectors.py), so that the
 # metrics measured at the end of training and those of the reloaded bundle see identical floats.
 EXPORT_BATCH = 4096
 

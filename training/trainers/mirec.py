@@ -33,20 +33,17 @@ from models.spec import field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
-from training.prepared import Prepared
-from training.scorers import evaluate_vectors
+from training.evaluation.scorers import evaluate_vectors
+from training.protocol.prepared import Prepared
 from training.trainers.batching import epoch_batches
 from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
 from training.trainers.curriculum import Curriculum, build_curriculum
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
+from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
 from training.trainers.slice_loss import slice_losses
 from training.trainers.two_tower import (
-    EarlyStopper,
-    log_event,
-    make_optimizer,
-    tower_spec,
     train_two_tower,
 )
 
@@ -305,13 +302,9 @@ def train_few_shot(
                         lambda b: model.f_item(model.few_shot.item_embed(b)),
                     )
                 )
-            log_event("epoch", **h)
-        score = ctx.broadcast_float(score)
-        history.append(h)
-        if stopper.update(epoch, score, model):
+        if stopper.end_epoch(ctx, epoch, score, model, history, h):
             break
-    if stopper.best_state is not None:
-        model.load_state_dict(stopper.best_state)
+    stopper.restore_best(model)
     return history
 
 

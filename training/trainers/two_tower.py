@@ -8,8 +8,6 @@ epoch's weights.
 
 from __future__ import annotations
 
-import copy
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,37 +19,18 @@ from torch import nn
 from tqdm import tqdm
 
 from models.losses import batch_softmax_loss, info_nce_loss
-from models.spec import TowerSpec, field_specs
+from models.spec import field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
-from training.prepared import Prepared
-from training.scorers import evaluate_vectors
+from training.evaluation.scorers import evaluate_vectors
+from training.protocol.prepared import Prepared
 from training.trainers.batching import epoch_batches, slice_rows
-from training.trainers.context import TrainTensors, log, resolve_device, set_threads, train_tensors
+from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
+from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
 from training.trainers.ssl_views import SslAugmenter
-
-
-def tower_spec(cfg: RunConfig) -> TowerSpec:
-    m = cfg.model
-    return TowerSpec(
-        dim=m.dim,
-        hidden=tuple(m.hidden),
-        field_dim=m.field_dim,
-        normalize=m.normalize,
-        temperature=m.temperature,
-    )
-
-
-def make_optimizer(params: Any, cfg: RunConfig) -> torch.optim.Optimizer:
-    t = cfg.train
-    if t.optimizer == "adam":
-        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
-    if t.optimizer == "adagrad":
-        return torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay)
-    return torch.optim.SGD(params, lr=t.lr, weight_decay=t.weight_decay)
 
 
 class TwoTowerStep(nn.Module):
@@ -114,30 +93,6 @@ def validate(
 ) -> EvalResult:
     users, items = embed_all(model, t)
     return evaluate_vectors(users, items, p, cfg, role)
-
-
-class EarlyStopper:
-    """Early stopping on validation NDCG@50; keeps a copy of the best epoch's weights."""
-
-    def __init__(self, patience: int) -> None:
-        self.patience = patience
-        self.best = -1.0
-        self.best_epoch = -1
-        self.best_state: dict[str, torch.Tensor] | None = None
-        self.bad = 0
-
-    def update(self, epoch: int, score: float, model: nn.Module) -> bool:
-        """Record an epoch; True when training should stop."""
-        if score > self.best:
-            self.best, self.best_epoch, self.bad = score, epoch, 0
-            self.best_state = copy.deepcopy(model.state_dict())
-        else:
-            self.bad += 1
-        return self.bad >= self.patience
-
-
-def log_event(event: str, **fields: Any) -> None:
-    log.info(json.dumps({"event": event, **fields}, default=float))
 
 
 def train_two_tower(
@@ -254,13 +209,9 @@ def train_two_tower(
             )
             if on_epoch is not None:
                 rec.update(on_epoch(epoch, model))
-            log_event("epoch", **rec)
-        score = ctx.broadcast_float(score)
-        history.append(rec)
-        if stopper.update(epoch, score, model):
+        if stopper.end_epoch(ctx, epoch, score, model, history, rec):
             break
-    if stopper.best_state is not None:
-        model.load_state_dict(stopper.best_state)
+    stopper.restore_best(model)
     model.eval()
     valid = validate(model, t, p, cfg) if ctx.is_main else None
     seconds = time.perf_counter() - t0

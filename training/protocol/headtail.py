@@ -1,4 +1,4 @@
-"""Head / tail assignment of catalogue items by training popularity (docs/evaluation.md).
+"""Head / tail assignment of catalogue items by training popularity (docs/protocol.md).
 
 - ``n_head = max(1, floor(head_fraction * n_items + 0.5))`` (round half up) items are nominally
   head: the most popular by training interaction count.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from training.baselines import popularity_scorer, random_scorer
 from training.config import DataConfig
+from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import evaluate
-from training.prepared import prepare
-from training.results import aggregate, results_document, write_results
+from training.protocol.prepared import prepare
+from training.reporting.results import aggregate, results_document, write_results
 
 COMMAND = "make results  (python -m training baselines --out docs/results/baselines)"
 

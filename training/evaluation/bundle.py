@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from models.bundle import load_bundle
-from training.baselines import popularity_scorer, random_scorer
 from training.config import DataConfig, config_from_dict
+from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import evaluate
-from training.prepared import prepare
+from training.evaluation.scorers import embedding_scorer
+from training.evaluation.user_vectors import bundle_user_vectors
 from training.protocol import PROTOCOL_VERSION
-from training.scorers import embedding_scorer
-from training.user_vectors import bundle_user_vectors
+from training.protocol.prepared import prepare
 
 Role = Literal["test", "valid"]
 

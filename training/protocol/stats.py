@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from training.config import DataConfig
-from training.prepared import prepare
+from training.protocol.prepared import prepare
 
 
 def dataset_stats(cfg: DataConfig) -> dict[str, Any]:

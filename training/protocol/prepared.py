@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from training.config import DataConfig
 from training.data.dataset import Dataset
 from training.data.registry import load_dataset
-from training.fingerprint import dataset_fingerprint
-from training.headtail import HeadTail, head_tail
-from training.split import Split, make_split
+from training.protocol.fingerprint import dataset_fingerprint
+from training.protocol.headtail import HeadTail, head_tail
+from training.protocol.split import Split, make_split
 
 
 @dataclass(frozen=True)

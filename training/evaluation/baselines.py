@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from training.evaluation.evaluator import Scorer
-from training.headtail import HeadTail
+from training.protocol.headtail import HeadTail
 
 
 def popularity_scorer(headtail: HeadTail) -> Scorer:

@@ -9,7 +9,7 @@ import torch
 
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult, Scorer, evaluate
-from training.prepared import Prepared
+from training.protocol.prepared import Prepared
 
 
 def embedding_scorer(user_vectors: np.ndarray, item_vectors: np.ndarray) -> Scorer:

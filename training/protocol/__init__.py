@@ -1,4 +1,4 @@
-"""The evaluation protocol's version and defaults (see docs/evaluation.md).
+"""The evaluation protocol's version and defaults (see docs/protocol.md).
 
 ``PROTOCOL_VERSION`` goes into every results file and bundle manifest. Bump it, on purpose, whenever
 a change would make new numbers incomparable with old ones: the split, the exclusion rule, the tie

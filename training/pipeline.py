@@ -12,10 +12,10 @@ import numpy as np
 from models.bundle import write_bundle
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
-from training.prepared import Prepared, prepare
+from training.evaluation.scorers import evaluate_vectors
 from training.protocol import PROTOCOL_VERSION
-from training.results import git_commit
-from training.scorers import evaluate_vectors
+from training.protocol.prepared import Prepared, prepare
+from training.reporting.results import git_commit
 from training.trainers.distributed import DistContext, init_distributed, shutdown_distributed
 from training.trainers.exported import Exported, export_model
 

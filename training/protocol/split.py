@@ -1,6 +1,6 @@
 """Leave-one-out split of a dataset into training, validation and test interactions.
 
-Protocol (docs/evaluation.md):
+Protocol (docs/protocol.md):
 
 - With timestamps: temporal leave-one-out per user. Interactions are stably sorted by
   (user, timestamp), ties keeping the file's order; the last is the test item, the second last the

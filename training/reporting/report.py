@@ -5,7 +5,7 @@ equals ``service/static/dashboard.css``, a test checks it), same metric names (t
 coverage, Gini), and percentages where the dashboard shows percentages, so that a variant looks
 the same offline and online.
 
-Per results file (``training/results.py`` shape) and per dataset in it (rows may carry
+Per results file (``training/reporting/results.py`` shape) and per dataset in it (rows may carry
 ``dataset``), two figures:
 
 - ``{stem}[_{dataset}]_accuracy.png``: HR@K and NDCG@K per variant, bars for all/head/tail items,

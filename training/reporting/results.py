@@ -1,6 +1,6 @@
 """Results files: mean ± std over seeds, as JSON plus a Markdown table rendered from that JSON.
 
-Document shape (docs/evaluation.md, "Reporting")::
+Document shape (docs/protocol.md, "Reporting")::
 
     {"dataset", "protocol_version", "fingerprint", "git_commit", "config",
      "rows": [{"variant", "n_seeds",

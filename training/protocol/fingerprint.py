@@ -16,7 +16,7 @@ import numpy as np
 
 from models.feature_table import FeatureTable
 from training.data.dataset import Dataset
-from training.split import Split
+from training.protocol.split import Split
 
 FINGERPRINT_CHARS = 16
 

@@ -1,0 +1,1 @@
+"""Reporting: results files, tables, figures and claims pages, from JSON the runs wrote."""
