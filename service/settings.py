@@ -16,18 +16,21 @@ from ``/app`` in the Docker image, where the volume is mounted at ``/app/artifac
 
 from __future__ import annotations
 
-import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.toml_file import read_toml
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: TOML has inf and nan, and no setting here means anything with them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class IndexOptions(_Section):
@@ -39,7 +42,8 @@ class IndexOptions(_Section):
     hnsw_ef_search: int = Field(256, ge=1)
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
     ivf_nprobe: int = Field(64, ge=1)
-    seed: int = 0  # IVF k-means training sample and seed, so two replicas build the same index
+    # IVF k-means training sample and seed, so two replicas build the same index.
+    seed: int = Field(0, ge=0)
     # Approximate indexes only: recall@recall_k against exact search, head and tail separately,
     # measured at load time on this many random known users (0: skip) and shown in /readyz.
     recall_queries: int = Field(256, ge=0)
@@ -92,7 +96,7 @@ def _default_buckets() -> dict[str, BucketConfig]:
 
 class ServiceSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    port: Port = 8000
     redis_url: str | None = None  # None: the in-memory exposure store
     admin_token: SecretStr | None = None  # None: /admin/reload always answers 401
     log_level: str = "info"
@@ -110,6 +114,9 @@ class ServiceSettings(_Section):
     # per request, docs/benchmarks/serving.md), kept selectable for comparison and debugging.
     http: Literal["auto", "httptools", "h11"] = "auto"
     loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    # POST /recommend served past FastAPI's router (service/hot_path.py). Off: the plain APIRoute
+    # serves it, with identical responses (tests/service/test_api_contract.py runs both ways).
+    hot_path: bool = True
 
     @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:
@@ -123,8 +130,6 @@ class ServiceSettings(_Section):
                     f"buckets.{name}.variant: unknown variant {bucket.variant!r}; "
                     f"variants are {sorted(self.variants)}"
                 )
-            if not math.isfinite(bucket.weight):
-                raise ValueError(f"buckets.{name}.weight: must be finite")
         return self
 
 
@@ -137,7 +142,7 @@ class _Environment(BaseSettings):
     redis_url: str | None = None
     admin_token: str | None = None
     host: str | None = None
-    port: int | None = None
+    port: str | None = None  # validated by ServiceSettings, so a bad PORT names the setting
     log_level: str | None = None
 
 
@@ -146,11 +151,13 @@ class SettingsError(ValueError):
 
 
 def settings_from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> ServiceSettings:
+    """``raw`` validated; a bad value raises SettingsError ``<source>: <dotted.field>: <why>``."""
     try:
         return ServiceSettings.model_validate(dict(raw))
     except ValidationError as e:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
             for err in e.errors()
         )
         raise SettingsError(f"{source}: {problems}") from None
@@ -164,12 +171,7 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SettingsError(f"{path}: service config file not found") from None
-        except tomllib.TOMLDecodeError as e:
-            raise SettingsError(f"{path}: {e}") from None
+        raw = read_toml(path, SettingsError, what="service config file")
         raw["config_path"] = str(path)
     for key in ("redis_url", "admin_token", "host", "port", "log_level"):
         value = getattr(env, key)

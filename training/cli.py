@@ -11,6 +11,7 @@ from typing import Any
 
 from training.config import ConfigError, DataConfig, load_config
 from training.data.errors import DataError
+from training.data.registry import DATASETS
 
 
 def _data_config(args: argparse.Namespace) -> DataConfig:
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--dataset",
             required=required,
-            choices=["synthetic", "ml-1m", "ml-100k", "bookcrossing", "csv"],
+            choices=list(DATASETS),
         )
         sp.add_argument("--data-dir", default=None)
         sp.add_argument("--seed", type=int, default=0, help="split / synthetic seed")
@@ -155,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser(
         "baselines", help="popularity and random on several datasets -> results table"
     )
-    sp.add_argument("--datasets", nargs="+", default=["ml-1m", "ml-100k", "synthetic"])
+    sp.add_argument(
+        "--datasets", nargs="+", choices=list(DATASETS), default=["ml-1m", "ml-100k", "synthetic"]
+    )
     sp.add_argument("--data-root", default="../shared/data")
     sp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     sp.add_argument("--out", default="docs/results/baselines")
