@@ -71,6 +71,10 @@ def _parse(body: bytes) -> RecommendRequest:
     "/recommend", response_model=RecommendResponse, responses=_ERRORS, openapi_extra=_OPENAPI
 )
 async def recommend(request: Request) -> FastJSONResponse:
+    # Takes ONLY the request: service/hot_path.py calls ``recommend(request)`` past FastAPI's
+    # router, so a ``Depends``, a typed body/header parameter or ``response_model`` validation
+    # would never run there (a TypeError, i.e. a 500). Read everything from ``request``.
+    # tests/service/test_hot_path.py pins the signature.
     state: ServiceState = request.app.state.service
     body = _parse(await request.body())
     x_ab_bucket = request.headers.get("x-ab-bucket")

@@ -17,9 +17,11 @@ from service.app import create_app
 from service.schemas import RecommendResponse
 
 
-@pytest.fixture(scope="module")
-def server(mirec_bundle: Path) -> Iterator[LiveServer]:
-    with live(create_app(service_settings(mirec_bundle))) as s:
+# Every contract test runs twice: with /recommend on the hot path (service/hot_path.py, the
+# default) and with it off, served by its APIRoute; the two must be indistinguishable.
+@pytest.fixture(scope="module", params=[True, False], ids=["hot_path", "routed"])
+def server(mirec_bundle: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live(create_app(service_settings(mirec_bundle, hot_path=request.param))) as s:
         yield s
 
 
