@@ -74,8 +74,10 @@ bench: setup
 	  { $(APT) update -q && $(APT) install -y -q wrk; } || echo "wrk unavailable: asyncio client"
 	$(BIN)/python bench/run_all.py
 
+# ruff, then mypy with the pydantic plugin over the paths in pyproject.toml's [tool.mypy].
 lint: setup
-	$(BIN)/ruff check models training service tests bench
+	$(BIN)/ruff check common models training service tests bench scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -22,7 +22,7 @@ the ``APIRoute`` serves the endpoint.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +35,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class HotPath:
-    def __init__(self, app: ASGIApp, *, routes: dict[tuple[str, str], tuple[Endpoint, BaseRoute]]):
+    def __init__(
+        self, app: ASGIApp, *, routes: Mapping[tuple[str, str], tuple[Endpoint, BaseRoute]]
+    ):
         self.app = app
         self.routes = routes  # (method, path) -> (handler, the APIRoute that documents it)
 

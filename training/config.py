@@ -38,7 +38,7 @@ class SyntheticConfig(Section):
     n_items: PositiveInt | None = None
     interactions_per_user: PositiveInt | None = None
     popularity_exponent: float = Field(1.0, ge=0.0)  # Zipf exponent of item popularity
-    latent_dim: PositiveInt = 8
+    latent_dim: int = Field(8, ge=2)
     # Share of feature values drawn at random instead of from latents.
     feature_noise: float = Field(0.1, ge=0.0, le=1.0)
     with_timestamps: bool = True

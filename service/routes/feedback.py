@@ -52,5 +52,8 @@ async def feedback(
             "not_shown",
         )
     assert result.bucket is not None and result.tail is not None
-    outcome = "counted" if result.outcome is ClickOutcome.COUNTED else "duplicate"
-    return FeedbackResponse(outcome=outcome, bucket=result.bucket, tail=result.tail)
+    return FeedbackResponse(
+        outcome="counted" if result.outcome is ClickOutcome.COUNTED else "duplicate",
+        bucket=result.bucket,
+        tail=result.tail,
+    )

@@ -26,7 +26,7 @@ def baselines_table(
         runs: dict[str, list[Any]] = {"popularity": [], "random": []}
         for seed in seeds:
             data_dir = None if name == "synthetic" else str(data_root / name)
-            p = prepare(DataConfig(dataset=name, data_dir=data_dir, seed=seed))  # type: ignore[arg-type]
+            p = prepare(DataConfig(dataset=name, data_dir=data_dir, seed=seed))
             fingerprints.setdefault(name, []).append(p.fingerprint)
             runs["popularity"].append(evaluate(popularity_scorer(p.headtail), p.split, p.headtail))
             runs["random"].append(

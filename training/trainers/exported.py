@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from models.bundle import BundleKind
 from models.feature_batch import TensorTable
 from models.spec import TowerSpec
 from models.two_tower import TwoTower
@@ -22,7 +23,7 @@ EXPORT_BATCH = 4096
 
 @dataclass
 class Exported:
-    kind: str
+    kind: BundleKind
     model: nn.Module
     spec: TowerSpec
     user_vectors: np.ndarray  # float32 [n_users, index_dim]
@@ -37,7 +38,7 @@ def export_model(
     model: TwoTower,
     p: Prepared,
     *,
-    kind: str,
+    kind: BundleKind,
     valid: EvalResult | None,
     history: list[dict[str, Any]],
     best_epoch: int,

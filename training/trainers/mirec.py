@@ -89,7 +89,7 @@ class LossRecorder:
 
     def record(self, user_fn: Any, item_fn: Any) -> dict[str, Any]:
         temp = self.cfg.model.temperature if self.cfg.model.normalize else 1.0
-        kw = dict(
+        kw: dict[str, Any] = dict(
             user_table=self.t.user_table,
             item_table=self.t.item_table,
             is_tail=self.p.headtail.is_tail,
@@ -97,11 +97,11 @@ class LossRecorder:
             temperature=temp,
         )
         return {
-            "train_loss": slice_losses(user_fn, item_fn, *self.train_pairs, **kw),  # type: ignore[arg-type]
+            "train_loss": slice_losses(user_fn, item_fn, *self.train_pairs, **kw),
             "valid_loss": slice_losses(
                 user_fn,
                 item_fn,
-                self.p.split.valid_users,  # type: ignore[arg-type]
+                self.p.split.valid_users,
                 self.p.split.valid_items,
                 **kw,
             ),
@@ -336,7 +336,8 @@ def train_mirec(
     history += train_few_shot(cfg, p, ctx, model, t, cur, rec, epoch0=len(history))
     if not ctx.is_main:
         return None
-    lambda_p, sweep = mc.lambda_p, []
+    lambda_p = mc.lambda_p
+    sweep: list[dict[str, float]] = []
     if mc.tune_lambda_p:
         lambda_p, sweep = sweep_lambda_p(model, t, p, cfg)
     valid = validate_blend(model, t, p, cfg, lambda_p)
