@@ -87,7 +87,7 @@ class ItemIndex:
         params: faiss.SearchParameters | None
         if o.kind == "hnsw":
             # faiss-cpu's bundled __init__.pyi lacks SearchParametersHNSW and the SWIG keyword
-            # arguments of SearchParametersIVF; both exist at runtime (tests/service/test_index_recall).
+            # arguments of SearchParametersIVF; both exist at runtime (test_index_recall.py).
             params = faiss.SearchParametersHNSW(efSearch=value, **sel)  # type: ignore[attr-defined]
         elif o.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=value, **sel)  # type: ignore[call-arg]

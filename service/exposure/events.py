@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-
-# Counter names, shared by both stores (they are also the Redis hash fields).
-COUNTERS: tuple[str, ...] = (
-    "requests",
-    "impressions",
-    "head_impressions",
-    "tail_impressions",
-    "clicks",
-    "head_clicks",
-    "tail_clicks",
-)
 
 
 @dataclass(frozen=True)
@@ -54,6 +43,9 @@ class ClickResult:
 
 @dataclass
 class Counts:
+    """The counters of one bucket and time bucket; the field names are also the Redis hash
+    fields (``COUNTERS``)."""
+
     requests: int = 0
     impressions: int = 0
     head_impressions: int = 0
@@ -61,6 +53,14 @@ class Counts:
     clicks: int = 0
     head_clicks: int = 0
     tail_clicks: int = 0
+
+    def add_exposure(self, e: Exposure) -> None:
+        """Count one served list: one request, its impressions split by the head/tail label."""
+        n_tail = sum(e.tail)
+        self.requests += 1
+        self.impressions += len(e.item_ids)
+        self.tail_impressions += n_tail
+        self.head_impressions += len(e.item_ids) - n_tail
 
     def add(self, other: Counts) -> None:
         for name in COUNTERS:
@@ -72,6 +72,10 @@ class Counts:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in COUNTERS}
+
+
+# Counter names, shared by both stores (they are also the Redis hash fields), in field order.
+COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(Counts))
 
 
 @dataclass

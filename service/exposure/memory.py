@@ -72,12 +72,7 @@ class MemoryExposureStore:
     async def record(self, exposures: Sequence[Exposure]) -> None:
         for e in exposures:
             key = (e.bucket, time_bucket(e.at, self.granularity_s))
-            c = self._counts.setdefault(key, Counts())
-            n_tail = sum(e.tail)
-            c.requests += 1
-            c.impressions += len(e.item_ids)
-            c.tail_impressions += n_tail
-            c.head_impressions += len(e.item_ids) - n_tail
+            self._counts.setdefault(key, Counts()).add_exposure(e)
             items = self._items.setdefault(key, {})
             for item in e.item_ids:
                 items[item] = items.get(item, 0) + 1

@@ -143,12 +143,7 @@ class RedisExposureStore:
         items: dict[tuple[str, int], dict[str, int]] = {}
         for e in exposures:
             key = (e.bucket, time_bucket(e.at, self.granularity_s))
-            c = counters.setdefault(key, Counts())
-            n_tail = sum(e.tail)
-            c.requests += 1
-            c.impressions += len(e.item_ids)
-            c.tail_impressions += n_tail
-            c.head_impressions += len(e.item_ids) - n_tail
+            counters.setdefault(key, Counts()).add_exposure(e)
             per_item = items.setdefault(key, {})
             for item in e.item_ids:
                 per_item[item] = per_item.get(item, 0) + 1

@@ -19,14 +19,14 @@ from fastapi.responses import JSONResponse
 from service.errors import ClientError, field_error
 from service.registry import VariantLoadError
 from service.schemas import ReloadRequest
-from service.state import ServiceState, get_state
+from service.state import StateDep
 
 router = APIRouter()
 log = logging.getLogger("service.admin")
 
 
 async def require_admin(
-    state: Annotated[ServiceState, Depends(get_state)],
+    state: StateDep,
     authorization: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> None:
     token = state.settings.admin_token
@@ -53,7 +53,7 @@ async def require_admin(
     },
 )
 async def reload(
-    state: Annotated[ServiceState, Depends(get_state)], body: ReloadRequest | None = None
+    state: StateDep, body: ReloadRequest | None = None
 ) -> JSONResponse:
     new_paths = {name: Path(p) for name, p in (body.bundles if body else {}).items()}
     unknown = sorted(set(new_paths) - set(state.registry.current.variants))

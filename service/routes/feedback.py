@@ -9,16 +9,16 @@ else does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.errors import ClientError, field_error
 from service.exposure.events import Click, ClickOutcome
 from service.exposure.store import StoreUnavailable
 from service.schemas import FeedbackRequest, FeedbackResponse
-from service.state import ServiceState, get_state
+from service.state import StateDep
 
 router = APIRouter()
 
@@ -31,7 +31,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=_ERRORS)
 async def feedback(
-    body: FeedbackRequest, state: Annotated[ServiceState, Depends(get_state)]
+    body: FeedbackRequest, state: StateDep
 ) -> FeedbackResponse | JSONResponse:
     # Read-your-writes within this replica: the shown list may still be in the recorder's queue
     # (not worth waiting for while the store is failing anyway).

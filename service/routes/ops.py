@@ -8,14 +8,14 @@ are affected. It pings the store with the store's own short timeout.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from service.exposure.store import StoreUnavailable
 from service.metrics import CONTENT_TYPE
-from service.state import ServiceState, get_state
+from service.state import StateDep
 
 router = APIRouter()
 
@@ -26,7 +26,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> dict[str, Any]:
+async def readyz(state: StateDep) -> dict[str, Any]:
     store: dict[str, Any] = {"backend": state.store.name, "reachable": True}
     try:
         await state.store.ping()
@@ -46,5 +46,5 @@ async def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> dict[str
 
 
 @router.get("/metrics")
-async def metrics(state: Annotated[ServiceState, Depends(get_state)]) -> Response:
+async def metrics(state: StateDep) -> Response:
     return Response(state.metrics.render(), media_type=CONTENT_TYPE)

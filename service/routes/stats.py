@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from service.errors import ClientError, field_error
 from service.exposure.events import BucketWindow
 from service.exposure.report import Catalogue, ab_report, exposure_report
 from service.exposure.store import StoreUnavailable
-from service.state import ServiceState, get_state
+from service.state import ServiceState, StateDep
 
 router = APIRouter()
 
@@ -76,7 +76,7 @@ def _header(state: ServiceState, start: float, end: float) -> dict[str, Any]:
 
 @router.get("/stats/exposure", responses=_ERRORS)
 async def exposure_stats(
-    state: Annotated[ServiceState, Depends(get_state)],
+    state: StateDep,
     window_s: WindowS = None,
     bucket: BucketQ = None,
     lorenz_points: Annotated[int, Query(ge=2, le=1001)] = 21,
@@ -98,7 +98,7 @@ async def exposure_stats(
 
 @router.get("/stats/ab", responses=_ERRORS)
 async def ab_stats(
-    state: Annotated[ServiceState, Depends(get_state)], window_s: WindowS = None
+    state: StateDep, window_s: WindowS = None
 ) -> JSONResponse:
     try:
         windows, start, end = await _read(state, window_s, None)

@@ -91,13 +91,6 @@ class SyntheticLatents:
     centres: np.ndarray  # float32 [n_clusters, latent_dim]
     popularity: np.ndarray  # float64 [n_items], sums to 1 (before affinity)
 
-    def affinity(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """``a(u, i)`` for aligned index arrays ``[n]`` -> float32 ``[n]``."""
-        d = self.user_factors.shape[1]
-        return np.einsum(
-            "nd,nd->n", self.user_factors[users], self.item_factors[items]
-        ) / np.float32(np.sqrt(d))
-
 
 def resolve_spec(cfg: DataConfig) -> SyntheticSpec:
     """Apply the preset and overrides; a DataError names the offending ``synthetic.*`` field."""
