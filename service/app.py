@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from service.ab import BucketAssigner
+from service.auth import AccessPolicy
 from service.errors import ClientError, validation_error
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
@@ -64,6 +65,18 @@ def make_store(settings: ServiceSettings) -> ExposureStore:
         click_ttl_s=e.click_ttl_s,
         max_requests=e.memory_max_requests,
     )
+
+
+def log_access(settings: ServiceSettings) -> None:
+    """Say at startup what is open and what is off, so nobody has to guess from a 401."""
+    if settings.admin_token is None:
+        log.warning("admin API disabled: no admin_token (ADMIN_TOKEN) is set")
+    elif settings.bundle_root is None:
+        log.info("reload re-reads the configured bundles only: no bundle_root is set")
+    if settings.read_token is None:
+        log.warning("/stats/* and /dashboard are open to anyone: no read_token (READ_TOKEN)")
+    if settings.metrics_token is None:
+        log.info("/metrics is open: no metrics_token (METRICS_TOKEN)")
 
 
 def create_app(
@@ -116,6 +129,7 @@ def create_app(
             {n: d["model_version"] for n, d in registry.current.describe().items()},
             exposure_store.name,
         )
+        log_access(settings)
         try:
             yield
         finally:
@@ -144,5 +158,6 @@ def create_app(
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         log_requests=settings.access_log,
+        policy=AccessPolicy(settings),
     )
     return app

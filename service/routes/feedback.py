@@ -9,6 +9,7 @@ else does.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -21,6 +22,7 @@ from service.schemas import FeedbackRequest, FeedbackResponse
 from service.state import ServiceState, get_state
 
 router = APIRouter()
+log = logging.getLogger("service.feedback")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "The item was not shown in that request (or it expired)"},
@@ -41,7 +43,8 @@ async def feedback(
         result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
     except StoreUnavailable as e:
         state.recorder.mark(False, "click")
-        return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+        log.warning("feedback: exposure store unavailable: %s", e)  # the detail stays in the log
+        return field_error(503, ["store"], "exposure store unavailable", "store_unavailable")
     state.recorder.mark(True, "click")
     if result.outcome is ClickOutcome.NOT_SHOWN:
         raise ClientError(
