@@ -24,10 +24,11 @@ import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.ab import BucketAssigner
 from service.auth import AccessPolicy
-from service.errors import ClientError, validation_error
+from service.errors import ClientError, http_error, validation_error
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
 from service.exposure.redis_store import RedisExposureStore
@@ -35,6 +36,7 @@ from service.exposure.store import ExposureStore
 from service.hot_path import HotPath
 from service.metrics import ServiceMetrics
 from service.middleware import ServiceMiddleware
+from service.openapi import install as install_openapi
 from service.registry import RegistryHolder, VariantLoadError
 from service.routes import admin, dashboard, feedback, ops, recommend, stats
 from service.settings import ServiceSettings
@@ -149,8 +151,10 @@ def create_app(
         return exc.response()
 
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     for module in (recommend, feedback, stats, ops, admin, dashboard):
         app.include_router(module.router)
+    install_openapi(app, settings)
     # Added first, so it runs inside ServiceMiddleware (request id, limits, metrics, access log).
     app.add_middleware(HotPath, routes=recommend.hot_routes())
     app.add_middleware(

@@ -67,6 +67,7 @@ def refused(state: ServiceState, variant: str, given: str | None) -> JSONRespons
 @router.post(
     "/admin/reload",
     responses={
+        400: {"description": "The body cannot be decoded (not UTF-8)"},
         401: {"description": "No or wrong bearer token, or the admin API is disabled"},
         409: {"description": "A bundle cannot be loaded; the old ones keep serving"},
         413: {"description": "Request body too large"},

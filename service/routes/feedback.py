@@ -25,7 +25,9 @@ router = APIRouter()
 log = logging.getLogger("service.feedback")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
     404: {"description": "The item was not shown in that request (or it expired)"},
+    413: {"description": "Request body too large"},
     422: {"description": "Invalid field; detail[].loc names it"},
     503: {"description": "Exposure store unavailable"},
 }

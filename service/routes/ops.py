@@ -61,7 +61,6 @@ async def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> dict[str
             "description": "Prometheus text exposition format",
             "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}},
         },
-        401: {"description": "No or wrong bearer token (only when metrics_token is set)"},
     },
 )
 async def metrics(state: Annotated[ServiceState, Depends(get_state)]) -> Response:

@@ -99,7 +99,7 @@ async def exposure_stats(
     return JSONResponse({**_header(state, start, end), "buckets": report})
 
 
-@router.get("/stats/ab", responses=_ERRORS)
+@router.get("/stats/ab", responses={k: v for k, v in _ERRORS.items() if k != 400})
 async def ab_stats(
     state: Annotated[ServiceState, Depends(get_state)], window_s: WindowS = None
 ) -> JSONResponse:
