@@ -24,6 +24,7 @@ import torch
 from fastapi import FastAPI
 
 from service.ab import BucketAssigner
+from service.auth import AccessPolicy
 from service.errors import install_handlers
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
@@ -32,6 +33,7 @@ from service.exposure.store import ExposureStore
 from service.hot_path import HotPath
 from service.metrics import ServiceMetrics
 from service.middleware import ServiceMiddleware
+from service.openapi import install as install_openapi
 from service.registry import RegistryHolder, VariantLoadError
 from service.routes import admin, dashboard, feedback, ops, recommend, stats
 from service.settings import ServiceSettings
@@ -62,6 +64,18 @@ def make_store(settings: ServiceSettings) -> ExposureStore:
         click_ttl_s=exposure.click_ttl_s,
         max_requests=exposure.memory_max_requests,
     )
+
+
+def log_access(settings: ServiceSettings) -> None:
+    """Say at startup what is open and what is off, so nobody has to guess from a 401."""
+    if settings.admin_token is None:
+        log.warning("admin API disabled: no admin_token (ADMIN_TOKEN) is set")
+    elif settings.bundle_root is None:
+        log.info("reload re-reads the configured bundles only: no bundle_root is set")
+    if settings.read_token is None:
+        log.warning("/stats/* and /dashboard are open to anyone: no read_token (READ_TOKEN)")
+    if settings.metrics_token is None:
+        log.info("/metrics is open: no metrics_token (METRICS_TOKEN)")
 
 
 def create_app(
@@ -114,6 +128,7 @@ def create_app(
             {n: d["model_version"] for n, d in registry.current.describe().items()},
             exposure_store.name,
         )
+        log_access(settings)
         try:
             yield
         finally:
@@ -131,6 +146,7 @@ def create_app(
     install_handlers(app)
     for module in (recommend, feedback, stats, ops, admin, dashboard):
         app.include_router(module.router)
+    install_openapi(app, settings)
     if settings.hot_path:
         # Added first, so it runs inside ServiceMiddleware (request id, limits, metrics, access
         # log).
@@ -140,5 +156,6 @@ def create_app(
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         log_requests=settings.access_log,
+        policy=AccessPolicy(settings),
     )
     return app

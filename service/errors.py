@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 _MAX_ECHO = 512  # bytes of a client's invalid input echoed back in an error
@@ -89,6 +90,25 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSONRespo
     return JSONResponse(status_code=422, content={"detail": details})
 
 
+_HTTP_LOC: dict[int, tuple[list[str | int], str]] = {
+    400: (["body"], "unparsable_body"),  # FastAPI: a body that is not UTF-8 / not decodable
+    404: (["path"], "not_found"),
+    405: (["method"], "method_not_allowed"),
+}
+
+
+async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    """Framework-raised HTTP errors (unparsable body, unknown path or method) in the same shape
+    as every other 4xx, instead of Starlette's ``{"detail": "<text>"}``."""
+    if exc.status_code < 400:  # e.g. a redirect raised as an exception: no body to shape
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    loc, type_ = _HTTP_LOC.get(exc.status_code, ([], "http_error"))
+    response = field_error(exc.status_code, loc, str(exc.detail), type_)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 async def client_error(_: Request, exc: ClientError) -> JSONResponse:
     return exc.response()
 
@@ -99,6 +119,7 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 HANDLERS: dict[type[Exception], Handler] = {
     ClientError: client_error,
     RequestValidationError: validation_error,
+    StarletteHTTPException: http_error,
 }
 
 

@@ -7,7 +7,13 @@ Sources, lowest to highest precedence:
 
 1. defaults below (one variant ``default`` serving ``artifacts/demo_bundle``, bucket ``control``);
 2. the TOML file named by ``LONGTAIL_CONFIG`` (or passed explicitly);
-3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
+3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``READ_TOKEN``, ``METRICS_TOKEN``, ``HOST``,
+   ``PORT``, ``LOG_LEVEL``.
+
+Tokens (``admin_token``, ``read_token``, ``metrics_token``): unset means that part is off
+(reload disabled) or open (stats, dashboard, metrics); set means at least ``MIN_TOKEN_CHARS``
+printable, non-blank characters, else the settings are refused. A token variable that is set
+but empty counts as set: ``ADMIN_TOKEN=`` is refused, never silently ignored.
 
 Relative bundle paths are resolved against the working directory, so that
 ``configs/service_demo.toml`` can name ``artifacts/demo_bundle`` and be run from the repo root (and
@@ -20,12 +26,37 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.toml_file import read_toml
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+MIN_TOKEN_CHARS = 16  # 16 random characters: far beyond guessing over HTTP
+TOKEN_SETTINGS = {  # setting -> the environment variable that overrides it
+    "admin_token": "ADMIN_TOKEN",
+    "read_token": "READ_TOKEN",
+    "metrics_token": "METRICS_TOKEN",
+}
+
+
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a bearer token, or None. Never repeats the value."""
+    if not value.strip():
+        return "is empty or blank; unset it instead (that disables or opens what it guards)"
+    if len(value) < MIN_TOKEN_CHARS:
+        return f"is {len(value)} characters; use at least {MIN_TOKEN_CHARS}"
+    if any(not (33 <= ord(c) <= 126) for c in value):
+        return "may only hold printable ASCII without spaces (it travels in an HTTP header)"
+    return None
 
 
 class _Section(BaseModel):
@@ -98,7 +129,12 @@ class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: Port = 8000
     redis_url: str | None = None  # None: the in-memory exposure store
-    admin_token: SecretStr | None = None  # None: /admin/reload always answers 401
+    admin_token: SecretStr | None = None  # None: /admin/reload is disabled (always 401)
+    read_token: SecretStr | None = None  # None: /stats/* and /dashboard are open to anyone
+    metrics_token: SecretStr | None = None  # None: /metrics is open (see service/auth.py)
+    # Where /admin/reload may point a variant (resolved, symlinks included); None: a reload can
+    # only re-read the configured directories, never point a variant elsewhere.
+    bundle_root: Path | None = None
     log_level: str = "info"
     config_path: Path | None = None  # where the TOML came from, for messages only
     variants: dict[str, VariantConfig] = Field(default_factory=_default_variants)
@@ -117,6 +153,15 @@ class ServiceSettings(_Section):
     # POST /recommend served past FastAPI's router (service/hot_path.py). Off: the plain APIRoute
     # serves it, with identical responses (tests/service/test_api_contract.py runs both ways).
     hot_path: bool = True
+
+    @field_validator("admin_token", "read_token", "metrics_token")
+    @classmethod
+    def _check_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            problem = token_problem(v.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return v
 
     @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:
@@ -141,6 +186,8 @@ class _Environment(BaseSettings):
     longtail_config: Path | None = None
     redis_url: str | None = None
     admin_token: str | None = None
+    read_token: str | None = None
+    metrics_token: str | None = None
     host: str | None = None
     port: str | None = None  # validated by ServiceSettings, so a bad PORT names the setting
     log_level: str | None = None
@@ -173,7 +220,14 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
         source = str(path)
         raw = read_toml(path, SettingsError, what="service config file")
         raw["config_path"] = str(path)
-    for key in ("redis_url", "admin_token", "host", "port", "log_level"):
+    for key, var in TOKEN_SETTINGS.items():
+        value = getattr(env, key)
+        if value is not None:  # set, even if empty: an empty secret is refused, not ignored
+            problem = token_problem(value)
+            if problem:
+                raise SettingsError(f"environment: {var} {problem}")
+            raw[key] = value
+    for key in ("redis_url", "host", "port", "log_level"):
         value = getattr(env, key)
         if value is not None and value != "":
             raw[key] = value

@@ -9,6 +9,7 @@ else does.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,9 +22,12 @@ from service.schemas import FeedbackRequest, FeedbackResponse
 from service.state import StateDep
 
 router = APIRouter()
+log = logging.getLogger("service.feedback")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
     404: {"description": "The item was not shown in that request (or it expired)"},
+    413: {"description": "Request body too large"},
     422: {"description": "Invalid field; detail[].loc names it"},
     503: {"description": "Exposure store unavailable"},
 }
@@ -41,7 +45,8 @@ async def feedback(
         result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
     except StoreUnavailable as e:
         state.recorder.mark(False, "click")
-        return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+        log.warning("feedback: exposure store unavailable: %s", e)  # the detail stays in the log
+        return field_error(503, ["store"], "exposure store unavailable", "store_unavailable")
     state.recorder.mark(True, "click")
     if result.outcome is ClickOutcome.NOT_SHOWN:
         raise ClientError(

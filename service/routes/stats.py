@@ -7,6 +7,7 @@ and Gini are over the catalogue of the variant each bucket serves now.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,6 +20,7 @@ from service.exposure.store import StoreUnavailable
 from service.state import ServiceState, StateDep
 
 router = APIRouter()
+log = logging.getLogger("service.stats")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Unknown bucket"},
@@ -62,7 +64,8 @@ async def _read(
 
 def _unavailable(state: ServiceState, e: StoreUnavailable) -> JSONResponse:
     state.recorder.mark(False, "read")
-    return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+    log.warning("stats: exposure store unavailable: %s", e)  # the detail stays in the log
+    return field_error(503, ["store"], "exposure store unavailable", "store_unavailable")
 
 
 def _header(state: ServiceState, start: float, end: float) -> dict[str, Any]:
@@ -96,7 +99,7 @@ async def exposure_stats(
     return JSONResponse({**_header(state, start, end), "buckets": report})
 
 
-@router.get("/stats/ab", responses=_ERRORS)
+@router.get("/stats/ab", responses={k: v for k, v in _ERRORS.items() if k != 400})
 async def ab_stats(
     state: StateDep, window_s: WindowS = None
 ) -> JSONResponse:
