@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
+from training.data.registry import dataset_name
 from training.pipeline import configure_logging, test_metrics, train_model
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, results_document, write_results
@@ -154,7 +155,7 @@ def _publish(
     """Write the table (and figures) for the rows finished so far."""
     first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
     doc = results_document(
-        first.data.dataset,
+        dataset_name(first.data),
         rows,
         config={"experiment": str(path), "base": spec.base_raw},
         fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),

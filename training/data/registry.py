@@ -47,3 +47,8 @@ def load_dataset(cfg: DataConfig) -> Dataset:
     if cfg.dataset == "csv":
         return load_csv(data_dir, cfg.csv)
     raise DataError(f"unknown dataset {cfg.dataset!r}")  # unreachable: the config validates it
+
+
+def dataset_name(cfg: DataConfig) -> str:
+    """The name results files use: ``data.csv.name`` for own data, else the dataset's."""
+    return cfg.csv.name if cfg.dataset == "csv" else cfg.dataset
