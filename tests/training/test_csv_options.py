@@ -137,3 +137,34 @@ def test_dataset_name_from_the_config_in_stats_and_results(
     args = ["evaluate", "--baseline", "popularity", "--dataset", "csv"]
     rc = main([*args, "--data-dir", str(tmp_path), *sets, "--out", str(out)])
     assert rc == 0 and json.loads(out.read_text())["dataset"] == "my-shop"
+
+
+def test_the_readme_csv_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    import os
+
+    here = Path.cwd()
+    os.chdir(root)  # the example's data_dir is relative to the repo root, as the README runs it
+    try:
+        assert main(["stats", "--config", "configs/csv_example.toml"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        out = tmp_path / "bundle"
+        rc = main(
+            [
+                "train",
+                "--config",
+                "configs/csv_example.toml",
+                "--out",
+                str(out),
+                "--set",
+                "train.progress=false",
+            ]
+        )
+        assert rc == 0
+    finally:
+        os.chdir(here)
+    assert doc["dataset"] == "example-shop"
+    assert doc["item_features"] == ["item_id", "genres", "region"]
+    assert doc["below_threshold"] > 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["dataset"] == "example-shop" and manifest["fingerprint"] == doc["fingerprint"]
