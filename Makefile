@@ -38,8 +38,10 @@ dashboard-screenshot: setup browser
 report: setup
 	$(BIN)/python -m training report --results docs/results/*.json --out docs/results/figures
 
+# PORT=8001 make demo (or make demo PORT=8001): the port is checked free before any training.
+PORT ?= 8000
 demo: setup
-	$(BIN)/python -m training demo
+	$(BIN)/python -m training demo --port $(PORT)
 
 results: setup
 	$(BIN)/python -m training baselines --out docs/results/baselines

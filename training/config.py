@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common.toml_file import read_toml
 from training.protocol import DEFAULT_HEAD_FRACTION, DEFAULT_KS
@@ -47,11 +47,15 @@ class SyntheticConfig(Section):
 class CsvConfig(Section):
     """A user's own data: column mapping for the generic ``csv`` loader."""
 
+    name: str = "csv"  # the dataset's name in results files, bundles and stats
     interactions: str = "interactions.csv"
-    sep: str = ","
+    sep: str = ","  # escapes accepted: "\\t" (backslash-t, e.g. from --set) is a tab
     user_col: str = "user_id"
     item_col: str = "item_id"
     timestamp_col: str | None = None
+    weight_col: str | None = None  # a rating / weight column; summed when duplicates collapse
+    min_weight: float | None = None  # keep rows with weight_col >= this (before collapsing)
+    duplicates: Literal["collapse", "keep"] = "collapse"  # one interaction per user-item pair
     item_features: str | None = None
     item_key: str = "item_id"
     item_multi: list[str] = Field(default_factory=list)  # columns that are multi-valued
@@ -60,6 +64,45 @@ class CsvConfig(Section):
     user_multi: list[str] = Field(default_factory=list)
     multi_sep: str = "|"
     encoding: str = "utf-8"
+    # Per-file separator / encoding; None: the global ``sep`` / ``encoding``.
+    interactions_sep: str | None = None
+    item_features_sep: str | None = None
+    user_features_sep: str | None = None
+    interactions_encoding: str | None = None
+    item_features_encoding: str | None = None
+    user_features_encoding: str | None = None
+
+    @field_validator(
+        "sep", "multi_sep", "interactions_sep", "item_features_sep", "user_features_sep"
+    )
+    @classmethod
+    def _one_character(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        text = _ESCAPES.get(v, v)
+        if len(text) != 1:
+            raise ValueError(
+                f"must be a single character (or an escape: {', '.join(_ESCAPES)}), got {v!r}"
+            )
+        return text
+
+    @model_validator(mode="after")
+    def _threshold_needs_column(self) -> CsvConfig:
+        if self.min_weight is not None and self.weight_col is None:
+            raise ValueError("min_weight needs weight_col, the column it applies to")
+        return self
+
+    def file_sep(self, file: Literal["interactions", "item_features", "user_features"]) -> str:
+        own: str | None = getattr(self, f"{file}_sep")
+        return own if own is not None else self.sep
+
+    def file_encoding(self, file: Literal["interactions", "item_features", "user_features"]) -> str:
+        own: str | None = getattr(self, f"{file}_encoding")
+        return own if own is not None else self.encoding
+
+
+# Separators given as two characters (shells and --set make a literal tab awkward).
+_ESCAPES = {"\\t": "\t", "\\s": " ", "\\|": "|", "\\;": ";"}
 
 
 class DataConfig(Section):

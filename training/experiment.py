@@ -45,6 +45,7 @@ from training.config import (
     config_from_dict,
     validation_problems,
 )
+from training.data.registry import dataset_name
 from training.pipeline import configure_logging, test_metrics, train_model
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, results_document, write_results
@@ -159,6 +160,33 @@ def load_experiment(path: Path, overrides: list[str] | None = None) -> Experimen
     return spec
 
 
+# Options added after results were cached. A run with such an option at its default is the run
+# that was cached before the option existed, so the option is left out of its key and the cache
+# stays valid; a non-default value is part of the key. Add each new option here.
+ADDED_OPTIONS: tuple[str, ...] = (
+    "data.csv.duplicates",
+    "data.csv.interactions_encoding",
+    "data.csv.interactions_sep",
+    "data.csv.item_features_encoding",
+    "data.csv.item_features_sep",
+    "data.csv.min_weight",
+    "data.csv.name",
+    "data.csv.user_features_encoding",
+    "data.csv.user_features_sep",
+    "data.csv.weight_col",
+)
+
+
+def _drop_defaults(d: dict[str, Any], defaults: dict[str, Any], paths: tuple[str, ...]) -> None:
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node, ref = d, defaults
+        for part in parents:
+            node, ref = node.get(part, {}), ref.get(part, {})
+        if leaf in node and leaf in ref and node[leaf] == ref[leaf]:
+            del node[leaf]
+
+
 def run_key(cfg: RunConfig) -> str:
     """Hash of the options that can change a run's result.
 
@@ -166,6 +194,7 @@ def run_key(cfg: RunConfig) -> str:
     section of a run without SSL), so the same baseline run is shared between tables.
     """
     d = cfg.to_dict()
+    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
     d["train"].pop("progress", None)  # cosmetic
     d["train"].pop("threads", None)  # speed only
     if cfg.model.kind != "mirec":
@@ -212,7 +241,7 @@ def _publish(
     """Write the table (and figures) for the rows finished so far."""
     first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
     doc = results_document(
-        first.data.dataset,
+        dataset_name(first.data),
         rows,
         config={"experiment": str(path), "base": spec.base_raw},
         fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),

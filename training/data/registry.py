@@ -68,3 +68,8 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         raise DataError(f"unknown dataset {cfg.dataset!r}; known: {', '.join(DATASETS)}")
     data_dir = None if source.expected_files is None else _data_dir(cfg, source.expected_files)
     return source.load(cfg, data_dir)
+
+
+def dataset_name(cfg: DataConfig) -> str:
+    """The name results files use: ``data.csv.name`` for own data, else the dataset's."""
+    return cfg.csv.name if cfg.dataset == "csv" else cfg.dataset

@@ -19,6 +19,8 @@ def dataset_stats(cfg: DataConfig) -> dict[str, Any]:
         "users": ds.n_users,
         "items": ds.n_items,
         "interactions": ds.n_interactions,
+        "duplicates_collapsed": ds.duplicates_collapsed,
+        "below_threshold": ds.below_threshold,
         "has_timestamps": ds.has_timestamps,
         "train_interactions": int(len(p.split.train_items)),
         "valid_users": int(len(p.split.valid_users)),

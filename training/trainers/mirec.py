@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from tqdm import tqdm
 
 from models.feature_batch import FeatureBatch
 from models.losses import batch_softmax_loss, embedding_mse_loss
@@ -42,6 +41,7 @@ from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
 from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
+from training.trainers.progress import EpochProgress
 from training.trainers.slice_loss import slice_losses
 from training.trainers.two_tower import (
     train_two_tower,
@@ -157,6 +157,7 @@ def train_many_shot(
         interactions=cur.phase1,
         epochs=cfg.mirec.many_shot_epochs,
         on_epoch=on_epoch,
+        label="many-shot",
     )
     history = [{**h, "phase": 1} for h in res.history]
     if cache_dir is not None and ctx.is_main:
@@ -233,6 +234,7 @@ def train_few_shot(
     history: list[dict[str, Any]] = []
     n_epochs = mc.few_shot_epochs if mc.few_shot_epochs is not None else cfg.train.epochs
     use_logq = mc.few_shot_logq
+    progress = EpochProgress("few-shot", n_epochs, enabled=cfg.train.progress and ctx.is_main)
 
     def rec_loss(u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor) -> torch.Tensor:
         return batch_softmax_loss(
@@ -253,14 +255,8 @@ def train_few_shot(
         users, items = torch.from_numpy(users_np), torch.from_numpy(items_np)
         losses: list[float] = []
         batches = list(epoch_batches(len(users), bs, gen))
-        bar = tqdm(
-            batches,
-            desc=f"few-shot {epoch}",
-            leave=False,
-            unit="batch",
-            disable=not (cfg.train.progress and ctx.is_main),
-        )
-        for idx in bar:
+        for idx in progress.batches(batches, epoch):
+            b0 = time.perf_counter()
             chunk = ctx.chunk(len(idx))
             ub = t.user_table.gather(users[idx][chunk])
             ib = t.item_table.gather(items[idx][chunk])
@@ -280,7 +276,7 @@ def train_few_shot(
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+            progress.step(losses[-1], len(idx), time.perf_counter() - b0)
         seconds = time.perf_counter() - e0
         h: dict[str, Any] = {
             "epoch": epoch0 + epoch,
@@ -302,6 +298,7 @@ def train_few_shot(
                         lambda b: model.f_item(model.few_shot.item_embed(b)),
                     )
                 )
+        progress.end_epoch(epoch, "NDCG@50", score if ctx.is_main else None)
         if stopper.end_epoch(ctx, epoch, score, model, history, h):
             break
     stopper.restore_best(model)
