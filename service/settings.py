@@ -70,8 +70,10 @@ class AbConfig(_Section):
 
 class ExposureOptions(_Section):
     granularity_s: int = Field(60, ge=1)  # width of one time bucket of the stats
-    retention_s: int = Field(86_400, ge=1)  # TTL of the Redis keys; the longest readable window
-    click_ttl_s: int = Field(3_600, ge=1)  # how long a shown list can receive clicks
+    retention_s: int = Field(86_400, ge=1)  # how long counters are kept; the longest window
+    # How long a shown list can receive clicks: also how long Redis keeps it, so Redis memory
+    # grows with it (README, "Redis memory"). At most a day; within the retention.
+    click_ttl_s: int = Field(3_600, ge=1, le=86_400)
     queue_size: int = Field(10_000, ge=1)  # pending exposure batches; beyond it events are dropped
     batch_max: int = Field(256, ge=1)  # recommendations written per Redis round trip at most
     timeout_s: float = Field(
