@@ -7,7 +7,8 @@ Sources, lowest to highest precedence:
 
 1. defaults below (one variant ``default`` serving ``artifacts/demo_bundle``, bucket ``control``);
 2. the TOML file named by ``LONGTAIL_CONFIG`` (or passed explicitly);
-3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
+3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``REPLICAS``, ``HOST``, ``PORT``,
+   ``LOG_LEVEL``.
 
 Relative bundle paths are resolved against the working directory, so that
 ``configs/service_demo.toml`` can name ``artifacts/demo_bundle`` and be run from the repo root (and
@@ -96,6 +97,10 @@ class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     redis_url: str | None = None  # None: the in-memory exposure store
+    # Processes serving this config together (``REPLICAS``; set by ``python -m service.replicas``
+    # and the compose ``replicas`` profile). Above 1 the exposure store must be shared (Redis):
+    # the in-memory store is per process and would split the counts.
+    replicas: int = Field(1, ge=1, le=256)
     admin_token: SecretStr | None = None  # None: /admin/reload always answers 401
     log_level: str = "info"
     config_path: Path | None = None  # where the TOML came from, for messages only
@@ -112,6 +117,16 @@ class ServiceSettings(_Section):
     # per request, docs/benchmarks/serving.md), kept selectable for comparison and debugging.
     http: Literal["auto", "httptools", "h11"] = "auto"
     loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+
+    @model_validator(mode="after")
+    def _check_replicas(self) -> ServiceSettings:
+        if self.replicas > 1 and not self.redis_url:
+            raise ValueError(
+                f"replicas: {self.replicas} processes need a shared exposure store; set "
+                "redis_url (REDIS_URL): the in-memory store is per process, each replica would "
+                "count only its own requests"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:
@@ -138,6 +153,7 @@ class _Environment(BaseSettings):
     longtail_config: Path | None = None
     redis_url: str | None = None
     admin_token: str | None = None
+    replicas: str | None = None  # validated with the rest, so a bad value names the setting
     host: str | None = None
     port: int | None = None
     log_level: str | None = None
@@ -173,7 +189,7 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
         except tomllib.TOMLDecodeError as e:
             raise SettingsError(f"{path}: {e}") from None
         raw["config_path"] = str(path)
-    for key in ("redis_url", "admin_token", "host", "port", "log_level"):
+    for key in ("redis_url", "admin_token", "replicas", "host", "port", "log_level"):
         value = getattr(env, key)
         if value is not None and value != "":
             raw[key] = value
