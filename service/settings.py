@@ -7,8 +7,8 @@ Sources, lowest to highest precedence:
 
 1. defaults below (one variant ``default`` serving ``artifacts/demo_bundle``, bucket ``control``);
 2. the TOML file named by ``LONGTAIL_CONFIG`` (or passed explicitly);
-3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``READ_TOKEN``, ``METRICS_TOKEN``, ``HOST``,
-   ``PORT``, ``LOG_LEVEL``.
+3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``READ_TOKEN``, ``METRICS_TOKEN``,
+   ``REPLICAS``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
 
 Tokens (``admin_token``, ``read_token``, ``metrics_token``): unset means that part is off
 (reload disabled) or open (stats, dashboard, metrics); set means at least ``MIN_TOKEN_CHARS``
@@ -105,8 +105,10 @@ class AbConfig(_Section):
 
 class ExposureOptions(_Section):
     granularity_s: int = Field(60, ge=1)  # width of one time bucket of the stats
-    retention_s: int = Field(86_400, ge=1)  # TTL of the Redis keys; the longest readable window
-    click_ttl_s: int = Field(3_600, ge=1)  # how long a shown list can receive clicks
+    retention_s: int = Field(86_400, ge=1)  # how long counters are kept; the longest window
+    # How long a shown list can receive clicks: also how long Redis keeps it, so Redis memory
+    # grows with it (README, "Redis memory"). At most a day; within the retention.
+    click_ttl_s: int = Field(3_600, ge=1, le=86_400)
     queue_size: int = Field(10_000, ge=1)  # pending exposure batches; beyond it events are dropped
     batch_max: int = Field(256, ge=1)  # recommendations written per Redis round trip at most
     timeout_s: float = Field(
@@ -129,6 +131,10 @@ class ServiceSettings(_Section):
     host: str = "127.0.0.1"
     port: Port = 8000
     redis_url: str | None = None  # None: the in-memory exposure store
+    # Processes serving this config together (``REPLICAS``; set by ``python -m service.replicas``
+    # and the compose ``replicas`` profile). Above 1 the exposure store must be shared (Redis):
+    # the in-memory store is per process and would split the counts.
+    replicas: int = Field(1, ge=1, le=256)
     admin_token: SecretStr | None = None  # None: /admin/reload is disabled (always 401)
     read_token: SecretStr | None = None  # None: /stats/* and /dashboard are open to anyone
     metrics_token: SecretStr | None = None  # None: /metrics is open (see service/auth.py)
@@ -164,6 +170,16 @@ class ServiceSettings(_Section):
         return v
 
     @model_validator(mode="after")
+    def _check_replicas(self) -> ServiceSettings:
+        if self.replicas > 1 and not self.redis_url:
+            raise ValueError(
+                f"replicas: {self.replicas} processes need a shared exposure store; set "
+                "redis_url (REDIS_URL): the in-memory store is per process, each replica would "
+                "count only its own requests"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:
         if "control" not in self.buckets:
             raise ValueError(
@@ -188,6 +204,7 @@ class _Environment(BaseSettings):
     admin_token: str | None = None
     read_token: str | None = None
     metrics_token: str | None = None
+    replicas: str | None = None  # validated with the rest, so a bad value names the setting
     host: str | None = None
     port: str | None = None  # validated by ServiceSettings, so a bad PORT names the setting
     log_level: str | None = None
@@ -227,7 +244,7 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
             if problem:
                 raise SettingsError(f"environment: {var} {problem}")
             raw[key] = value
-    for key in ("redis_url", "host", "port", "log_level"):
+    for key in ("redis_url", "replicas", "host", "port", "log_level"):
         value = getattr(env, key)
         if value is not None and value != "":
             raw[key] = value

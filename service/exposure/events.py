@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
@@ -15,10 +16,12 @@ class Exposure:
     item_ids: tuple[str, ...]
     tail: tuple[bool, ...]  # per item, the bundle's head/tail label
     at: float  # unix seconds
+    rows: tuple[int, ...]  # per item, its row in the serving catalogue (what the shown list keeps)
+    catalogue: int  # service.exposure.shown.catalogue_id of that catalogue
 
     def __post_init__(self) -> None:
-        if len(self.item_ids) != len(self.tail):
-            raise ValueError("item_ids and tail must have the same length")
+        if not len(self.item_ids) == len(self.tail) == len(self.rows):
+            raise ValueError("item_ids, tail and rows must have the same length")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Click:
     request_id: str
     item_id: str
     at: float
+    # catalogue id -> (item id -> row), for every catalogue served now: how the clicked item is
+    # found among the rows a shown list keeps (service/exposure/shown.py).
+    catalogues: Mapping[int, Mapping[str, int]]
 
 
 class ClickOutcome(StrEnum):

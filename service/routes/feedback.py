@@ -42,7 +42,8 @@ async def feedback(
     if state.recorder.healthy:
         await state.recorder.flush(state.settings.exposure.timeout_s)
     try:
-        result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
+        click = Click(body.request_id, body.item_id, state.clock(), state.registry.current.rows)
+        result = await state.store.click(click)
     except StoreUnavailable as e:
         state.recorder.mark(False, "click")
         log.warning("feedback: exposure store unavailable: %s", e)  # the detail stays in the log

@@ -117,7 +117,17 @@ async def recommend(request: Request) -> FastJSONResponse:
     except LambdaNotApplicable as e:
         raise ClientError(422, ["body", "lambda_p"], str(e), "not_applicable") from None
     request_id: str = scope_state["request_id"]
-    state.recorder.submit(Exposure(bucket, request_id, rec.item_ids, rec.tail, state.clock()))
+    state.recorder.submit(
+        Exposure(
+            bucket,
+            request_id,
+            rec.item_ids,
+            rec.tail,
+            state.clock(),
+            rec.rows,
+            variant.serving.catalogue_id,
+        )
+    )
     # Built by hand rather than through response_model: validating our own output would cost a
     # noticeable share of a sub-millisecond request. The shape is RecommendResponse (tested).
     return FastJSONResponse(

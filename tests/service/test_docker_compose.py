@@ -145,3 +145,25 @@ def test_trainer_writes_the_bundle_the_api_serves(
     assert (
         help_text.returncode == 0 and "--config" in help_text.stdout and "--out" in help_text.stdout
     )
+
+
+def test_replicas_profile_runs_api_replicas_on_redis_behind_nginx(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    replica, proxy, api = services["api-replica"], services["proxy"], services["api"]
+    assert replica["profiles"] == proxy["profiles"] == ["replicas"]
+    assert "profiles" not in api  # plain `docker compose up` is unchanged
+    assert replica["image"] == api["image"] and replica["command"] == api["command"]
+    env = replica["environment"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert env["REPLICAS"] == replica["deploy"]["replicas"]  # each process knows it is not alone
+    assert proxy["image"].startswith("nginx:")
+    conf_src, conf_dst, _ = proxy["volumes"][0].split(":")
+    conf = (REPO / conf_src).read_text()
+    assert conf_dst == "/etc/nginx/nginx.conf"
+    assert f"server api-replica:{env['PORT']};" in conf
+    assert f"listen {proxy['ports'][0].split(':')[1]};" in conf
+    assert proxy["depends_on"] == {"api-replica": {"condition": "service_healthy"}}
+    # Only shown lists may be evicted: the compose Redis evicts among keys with a TTL only.
+    command = services["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "volatile-ttl"
+    assert "--maxmemory" in command
