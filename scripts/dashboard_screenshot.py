@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("docs/img/dashboard.png"))
     p.add_argument("--minutes", type=int, default=40, help="simulated minutes of traffic")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--width", type=int, default=1500, help="browser width in CSS pixels")
+    p.add_argument("--width", type=int, default=1400, help="browser width in CSS pixels")
     args = p.parse_args(argv)
     config, out = args.config.resolve(), args.out.resolve()
     os.chdir(ROOT)  # the config's bundle paths are relative to the repository root

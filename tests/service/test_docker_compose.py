@@ -4,6 +4,7 @@ and name commands, files, ports and routes that exist in this repository."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -167,3 +168,52 @@ def test_replicas_profile_runs_api_replicas_on_redis_behind_nginx(compose: dict[
     command = services["redis"]["command"]
     assert command[command.index("--maxmemory-policy") + 1] == "volatile-ttl"
     assert "--maxmemory" in command
+
+
+def test_only_the_api_runs_the_api_healthcheck(compose: dict[str, Any]) -> None:
+    """The image's HEALTHCHECK probes the API: any other service of that image disables it."""
+    image = compose["services"]["trainer"]["image"]
+    for name, service in compose["services"].items():
+        if service.get("image") != image:
+            continue
+        runs_api = service.get("command") == ["python", "-m", "service"]
+        health = service.get("healthcheck", {})
+        if not runs_api:
+            assert health.get("disable") is True, f"{name} inherits the API healthcheck"
+
+
+def test_every_environment_variable_is_one_the_service_reads(compose: dict[str, Any]) -> None:
+    from service.settings import _Environment
+
+    known = {name.upper() for name in _Environment.model_fields}
+    for name, service in compose["services"].items():
+        if service.get("command") != ["python", "-m", "service"]:
+            continue
+        env = service["environment"]
+        assert set(env) <= known, f"{name}: unknown variables {sorted(set(env) - known)}"
+        # Secrets are never given a default in the file: pass-through or required.
+        assert env["ADMIN_TOKEN"] is None
+        assert env["READ_TOKEN"].startswith("${READ_TOKEN:?")
+
+
+def test_docker_compose_config_accepts_the_file() -> None:
+    """`docker compose config` where the v2 plugin exists (Debian bookworm packages none)."""
+    import shutil
+
+    docker = shutil.which("docker")
+    probe = (
+        subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30)
+        if docker
+        else None
+    )
+    if probe is None or probe.returncode != 0:
+        pytest.skip("docker compose v2 not installed; the parsing tests above check the file")
+    env = {**os.environ, "READ_TOKEN": "x" * 20}
+    r = subprocess.run(
+        [docker, "compose", "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
