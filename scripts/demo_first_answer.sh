@@ -15,7 +15,7 @@ while kill -0 "$pid" 2>/dev/null; do
     end=$(date +%s.%N)
     echo "first answer after $(echo "$end - $start" | bc) s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     grep -E "beats|does NOT beat|answering" "$LOG"
-    kill -INT "$pid"; wait "$pid" 2>/dev/null
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null
     rm -f "$LOG"
     exit 0
   fi

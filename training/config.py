@@ -62,6 +62,10 @@ class CsvConfig(Section):
     user_features: str | None = None
     user_key: str = "user_id"
     user_multi: list[str] = Field(default_factory=list)
+    # The feature columns to use; None: every non-key column (with a warning for a column whose
+    # value is unique per row, e.g. a name or URL, which cannot generalise).
+    item_feature_cols: list[str] | None = None
+    user_feature_cols: list[str] | None = None
     multi_sep: str = "|"
     encoding: str = "utf-8"
     # Per-file separator / encoding; None: the global ``sep`` / ``encoding``.

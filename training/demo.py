@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -134,6 +135,10 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, port: int) -> str | Non
     return f"the service did not answer within {READY_TIMEOUT_S:.0f} s"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(port: int, started: float) -> int:
     try:
         check_free(HOST, port)  # again: training took a while
@@ -143,6 +148,9 @@ def serve(port: int, started: float) -> int:
     env = {**os.environ, "LONGTAIL_CONFIG": str(SERVICE_CONFIG), "HOST": HOST, "PORT": str(port)}
     stats = f"Redis at {env['REDIS_URL']}" if env.get("REDIS_URL") else "in-memory stats"
     proc = subprocess.Popen([sys.executable, "-m", "service"], env=env)
+    # `kill PID` (SIGTERM) stops the child too, as Ctrl-C does (SIGINT is ignored in a
+    # background job of a non-interactive shell, so scripts stop the demo with SIGTERM).
+    signal.signal(signal.SIGTERM, _interrupt)
     url = f"http://{HOST}:{port}"
     try:
         problem = _wait_ready(proc, url, port)

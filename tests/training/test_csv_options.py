@@ -168,3 +168,26 @@ def test_the_readme_csv_example_runs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert doc["below_threshold"] > 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["dataset"] == "example-shop" and manifest["fingerprint"] == doc["fingerprint"]
+
+
+def test_feature_columns_listed_explicitly_and_unique_columns_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    n = 25
+    _write(tmp_path, "user,item\n" + "".join(f"u{k % 4},m{k}\n" for k in range(n)))
+    rows = "".join(f"m{k},Title {k},g{k % 3},a|b\n" for k in range(n))
+    _write(tmp_path, "item,title,genre,tags\n" + rows, "items.csv")
+    base = dict(user_col="user", item_col="item", item_features="items.csv", item_key="item")
+    with caplog.at_level(logging.WARNING, logger="training"):
+        ds = load_csv(tmp_path, CsvConfig(**base))  # type: ignore[arg-type]
+    assert ds.item_features.names == ("item_id", "title", "genre", "tags")
+    assert "column 'title' has a different value on every row" in caplog.text
+    assert "column 'genre'" not in caplog.text
+    assert "column 'tags' looks multi-valued" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="training"):
+        ds = load_csv(
+            tmp_path,
+            CsvConfig(**base, item_feature_cols=["genre", "tags"], item_multi=["tags"]),  # type: ignore[arg-type]
+        )
+    assert ds.item_features.names == ("item_id", "genre", "tags") and caplog.text == ""

@@ -33,6 +33,7 @@ from training.data.indexing import (
 )
 
 log = logging.getLogger("training")
+UNIQUE_WARN_MIN_ROWS = 20  # fewer rows: a category may well be unique by chance
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,19 @@ def _features(
     if key in multi:
         raise DataError(f"{multi_setting} lists the key column {key!r}", path=path)
     ik = f.column(key)
-    names = [c for c in f.header if c != key]
+    listed = cfg.item_feature_cols if id_name == "item_id" else cfg.user_feature_cols
+    setting = f"csv.{id_name.split('_')[0]}_feature_cols"
+    if listed is not None:
+        for name in listed:
+            if name not in f.header or name == key:
+                raise DataError(
+                    f"{setting} lists column {name!r}, which is not a feature column of the file; "
+                    f"columns found: {list(f.header)}",
+                    path=path,
+                )
+        names = [c for c in f.header if c in listed]
+    else:
+        names = [c for c in f.header if c != key]
     for c in names:
         if not c:
             raise DataError("a feature column has an empty name in the header", path=path)
@@ -216,6 +229,29 @@ def _features(
         for c, bags in multi_values.items():
             parts = (p.strip() for p in row[index[c]].split(cfg.multi_sep))
             bags[k] = tuple(dict.fromkeys(p for p in parts if p))  # dedupe, keep order
+    for c, values in single.items():
+        filled = [v for v in values.values() if v]
+        if (
+            listed is None
+            and len(filled) >= UNIQUE_WARN_MIN_ROWS
+            and len(set(filled)) == len(filled)
+        ):
+            log.warning(
+                "%s: column %r has a different value on every row (a name or URL?): as a "
+                "categorical feature it cannot generalise; list the columns to use in %s",
+                path,
+                c,
+                setting,
+            )
+        if c not in multi and sum(cfg.multi_sep in v for v in filled) > len(filled) // 2:
+            log.warning(
+                "%s: column %r looks multi-valued (%r in most rows) but is not in %s: "
+                "each whole value is one category",
+                path,
+                c,
+                cfg.multi_sep,
+                multi_setting,
+            )
     return _FeatureColumns(names, single, multi_values)
 
 
