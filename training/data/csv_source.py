@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -170,7 +171,9 @@ def _features(
     path: Path, cfg: CsvConfig, key: str, multi: list[str], id_name: str, multi_setting: str
 ) -> _FeatureColumns:
     """Read one feature file; errors name the file, the column and (for bad rows) the line."""
-    file = "item_features" if id_name == "item_id" else "user_features"
+    file: Literal["item_features", "user_features"] = (
+        "item_features" if id_name == "item_id" else "user_features"
+    )
     f = read_csv_rows(
         path,
         delimiter=cfg.file_sep(file),

@@ -47,7 +47,7 @@ class EpochProgress:
         self._epoch_seconds: list[float] = []
         self._epoch_start = 0.0
         self._losses: list[float] = []
-        self._bar: tqdm | None = None  # type: ignore[type-arg]
+        self._bar: tqdm | None = None
 
     def batches(self, batches: Iterable[T], epoch: int) -> Iterator[T]:
         """Iterate one epoch's batches (through a live bar on a terminal)."""
