@@ -48,10 +48,9 @@ from models.bundle_files import (
 from models.bundle_reader import BundleReader
 from models.bundle_writer import bundle_state_dict, write_bundle
 from models.feature_table import FeatureTable
-from models.mirec import MIRec
+from models.kinds import get_kind
 from models.query_encoder import QueryEncoder
 from models.spec import TowerSpec, field_specs
-from models.two_tower import TwoTower
 
 __all__ = [
     "DATA_FILES", "FEATURES", "FORMAT_VERSION", "ITEM_FEATURES", "ITEMS", "KINDS", "MANIFEST",
@@ -113,15 +112,9 @@ class Bundle:
             raise
         except Exception as e:  # safetensors raises its own error type on a malformed file
             raise self._error(WEIGHTS, f"not a valid safetensors file ({e})") from None
-        user_fields = field_specs(self.user_table)
-        item_fields = field_specs(self.item_table)
-        model: nn.Module
-        if self.kind == "mirec":
-            model = MIRec(user_fields, item_fields, self.spec,
-                          meta_kind=self.manifest["meta_kind"],
-                          meta_hidden=self.manifest.get("meta_hidden"))
-        else:
-            model = TwoTower(user_fields, item_fields, self.spec)
+        model = get_kind(self.kind).build(
+            field_specs(self.user_table), field_specs(self.item_table), self.spec, self.manifest
+        )
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as e:
@@ -150,28 +143,25 @@ def load_bundle(path: str | Path, verify: bool = True) -> Bundle:
     m = ld.manifest()
     ld.check_files(m["files"], verify)
     kind: str = m["kind"]
+    ks = get_kind(kind)  # BundleReader.manifest checked the name
     try:
         spec = TowerSpec.from_dict(m["spec"])
         dim, index_dim = int(m["dim"]), int(m["index_dim"])
     except (KeyError, TypeError, ValueError) as e:
         raise ld.error(MANIFEST, f"bad model spec ({e})") from None
-    want_index = 2 * spec.dim if kind == "mirec" else spec.dim
+    want_index = ks.index_dim(spec)
     if dim != spec.dim or index_dim != want_index:
         raise ld.error(MANIFEST, f"dim {dim} / index_dim {index_dim} disagree with the spec "
                        f"(dim {spec.dim}, index_dim {want_index} for {kind})")
     lambda_p = m.get("lambda_p")
-    if kind == "mirec":
+    if ks.has_lambda_p:
         if not isinstance(lambda_p, int | float) or not (0.0 <= float(lambda_p) <= 1.0):
-            raise ld.error(MANIFEST, f"a mirec bundle needs lambda_p in [0, 1], got {lambda_p!r}")
+            raise ld.error(MANIFEST, f"a {kind} bundle needs lambda_p in [0, 1], got {lambda_p!r}")
         lambda_p = float(lambda_p)
-        meta_kind, meta_hidden = m.get("meta_kind"), m.get("meta_hidden")
-        if meta_kind not in ("residual", "identity") or not (
-            meta_hidden is None or (isinstance(meta_hidden, int) and meta_hidden > 0)
-        ):
-            raise ld.error(MANIFEST, f"bad meta options meta_kind={meta_kind!r}, "
-                           f"meta_hidden={meta_hidden!r}")
     else:
         lambda_p = None
+    if (why := ks.manifest_error(m)) is not None:
+        raise ld.error(MANIFEST, why)
 
     schema = ld.json_file(FEATURES)
     if not isinstance(schema, dict) or "user" not in schema or "item" not in schema:

@@ -10,13 +10,15 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from models.kinds import KIND_NAMES
+
 FORMAT_VERSION = 1
-BundleKind = Literal["two_tower", "ssl", "mirec"]
-KINDS: tuple[str, ...] = ("two_tower", "ssl", "mirec")
+BundleKind = str  # a name in models/kinds.py:KINDS
+KINDS: tuple[str, ...] = KIND_NAMES
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"

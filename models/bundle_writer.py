@@ -22,7 +22,6 @@ from models.bundle_files import (
     FORMAT_VERSION,
     ITEM_FEATURES,
     ITEMS,
-    KINDS,
     MANIFEST,
     USER_FEATURES,
     WEIGHTS,
@@ -33,9 +32,8 @@ from models.bundle_files import (
     write_npz,
 )
 from models.feature_table import FeatureTable
-from models.mirec import MIRec
-from models.spec import FieldSpec, TowerSpec, field_specs
-from models.two_tower import TwoTower
+from models.kinds import KindSpec, get_kind, lambda_p_kinds
+from models.spec import TowerSpec, field_specs
 
 
 def _unicode_array(name: str, ids: Sequence[str]) -> np.ndarray:
@@ -61,26 +59,17 @@ def _table_schema(table: FeatureTable) -> list[dict[str, Any]]:
     return [{"name": f.name, "multi": f.multi, "vocab": list(f.vocab)} for f in table.fields]
 
 
-def _model_fields(model: nn.Module) -> tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]:
-    tt = model.many_shot if isinstance(model, MIRec) else model
-    assert isinstance(tt, TwoTower)
-    return tt.query_tower.input.fields, tt.item_tower.input.fields
-
-
-def _check_model(kind: str, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
+def _check_model(ks: KindSpec, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
                  item_table: FeatureTable) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"write_bundle: kind must be one of {list(KINDS)}, got {kind!r}")
-    want = MIRec if kind == "mirec" else TwoTower
-    if type(model) is not want:
+    if type(model) is not ks.model_cls:
         raise TypeError(
-            f"write_bundle: kind {kind!r} needs an unwrapped {want.__name__}, "
+            f"write_bundle: kind {ks.name!r} needs an unwrapped {ks.model_cls.__name__}, "
             f"got {type(model).__name__}"
         )
     model_spec = getattr(model, "spec", None)
     if model_spec != spec:
         raise ValueError(f"write_bundle: spec {spec} differs from the model's {model_spec}")
-    user_fields, item_fields = _model_fields(model)
+    user_fields, item_fields = ks.model_fields(model)
     if user_fields != field_specs(user_table):
         raise ValueError("write_bundle: user_table fields differ from the model's query tower")
     if item_fields != field_specs(item_table):
@@ -133,13 +122,15 @@ def _history_arrays(history: tuple[np.ndarray, np.ndarray] | None, n_users: int,
     return {"history_indptr": indptr, "history_items": items}
 
 
-def _check_lambda_p(kind: str, lambda_p: float | None) -> float | None:
-    if kind != "mirec":
+def _check_lambda_p(ks: KindSpec, lambda_p: float | None) -> float | None:
+    if not ks.has_lambda_p:
         if lambda_p is not None:
-            raise ValueError(f"write_bundle: lambda_p is only for mirec bundles, not {kind!r}")
+            raise ValueError(f"write_bundle: lambda_p is only for {lambda_p_kinds()} bundles, "
+                             f"not {ks.name!r}")
         return None
     if lambda_p is None or not (0.0 <= float(lambda_p) <= 1.0):
-        raise ValueError(f"write_bundle: a mirec bundle needs lambda_p in [0, 1], got {lambda_p}")
+        raise ValueError(f"write_bundle: a {ks.name} bundle needs lambda_p in [0, 1], "
+                         f"got {lambda_p}")
     return float(lambda_p)
 
 
@@ -187,21 +178,26 @@ def write_bundle(
 ) -> Path:
     """Write a complete bundle to ``out_dir`` (replacing an existing bundle there) and return it.
 
-    ``model`` is the unwrapped TwoTower (kinds two_tower / ssl) or MIRec (kind mirec, which also
-    needs ``lambda_p``). ``item_embeddings`` are the index vectors ``[n_items, index_dim]``
-    (``index_dim`` = dim, or 2 * dim for mirec). ``manifest_extra`` must not contradict a key this
-    function writes itself. ``user_history`` = (indptr int64 ``[n_users + 1]``, item indices int64
-    ``[nnz]``) is each known user's training items, which the service excludes from their results.
+    ``model`` is the unwrapped model of ``kind`` (models/kinds.py: its ``model_cls``; a kind with
+    ``has_lambda_p`` also needs ``lambda_p``). ``item_embeddings`` are the index vectors
+    ``[n_items, index_dim]`` (``index_dim`` from the kind). ``manifest_extra`` must not contradict
+    a key this function writes itself. ``user_history`` = (indptr int64 ``[n_users + 1]``, item
+    indices int64 ``[nnz]``) is each known user's training items, which the service excludes from
+    their results.
     """
     out = Path(out_dir)
-    _check_model(kind, model, spec, user_table, item_table)
-    index_dim = 2 * spec.dim if kind == "mirec" else spec.dim
+    try:
+        ks = get_kind(kind)
+    except ValueError as e:
+        raise ValueError(f"write_bundle: {e}") from None
+    _check_model(ks, model, spec, user_table, item_table)
+    index_dim = ks.index_dim(spec)
     items = _item_arrays(item_ids, item_embeddings, train_counts, is_tail, item_table.n_rows,
                          index_dim)
     uids = _unicode_array("user_ids", user_ids)
     if len(uids) != user_table.n_rows:
         raise ValueError(f"write_bundle: {len(uids)} user_ids for {user_table.n_rows} user rows")
-    lam = _check_lambda_p(kind, lambda_p)
+    lam = _check_lambda_p(ks, lambda_p)
     history = _history_arrays(user_history, user_table.n_rows, item_table.n_rows)
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -218,9 +214,8 @@ def write_bundle(
         "n_items": item_table.n_rows,
         "n_tail": int(items["is_tail"].sum()),
         "lambda_p": lam,
-        "meta_kind": model.meta_kind if isinstance(model, MIRec) else None,
-        "meta_hidden": model.meta_hidden if isinstance(model, MIRec) else None,
         "user_history": bool(history),
+        **ks.manifest_keys(model),
     }
     for key, value in (manifest_extra or {}).items():
         if key == "files" or (key in manifest and manifest[key] != value):
