@@ -1,6 +1,6 @@
 """The on-disk layout of a model bundle: file names, format version, the error type, and the
 low-level writers (reproducible npz, JSON) and checksums shared by the writer and the reader.
-See models/bundle.py for the contents of each file."""
+See models/bundle/__init__.py for the contents of each file."""
 
 from __future__ import annotations
 
