@@ -4,7 +4,7 @@ vector that is searched against a bundle's item index."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import cast
 
 import numpy as np
 import torch
@@ -12,19 +12,17 @@ from torch import nn
 
 from models.feature_batch import FeatureBatch, TensorTable, batch_from_table
 from models.feature_table import FeatureTable
-from models.mirec import MIRec
-from models.two_tower import TwoTower
-
-if TYPE_CHECKING:
-    from models.bundle import Bundle
+from models.kinds import get_kind
+from models.spec import TowerSpec
 
 
 class QueryEncoder:
     """Query vectors ``float32 [B, index_dim]`` for a bundle's model (eval mode, CPU).
 
-    ``two_tower`` / ``ssl``: the user tower's embedding (``lambda_p`` is ignored).
-    ``mirec``: ``MIRec.query_vectors`` at ``lambda_p`` (default: the bundle's tuned value), which
-    against the ``[i*, F_i(i)]`` index gives the paper's blended score.
+    The kind's ``query_vectors`` (models/kinds.py): for a kind without λ_p the user tower's
+    embedding (``lambda_p`` is ignored); for one with λ_p (MIRec) the query at ``lambda_p``
+    (default: the bundle's tuned value), which against the ``[i*, F_i(i)]`` index gives the
+    paper's blended score.
     """
 
     def __init__(
@@ -35,31 +33,29 @@ class QueryEncoder:
         user_ids: Sequence[str],
         lambda_p: float | None,
     ) -> None:
-        if kind == "mirec":
-            if not isinstance(model, MIRec):
-                raise TypeError(f"QueryEncoder: kind 'mirec' needs a MIRec, got {type(model)}")
-            if lambda_p is None:
-                raise ValueError("QueryEncoder: a mirec model needs a default lambda_p")
-        elif kind in ("two_tower", "ssl"):
-            if not isinstance(model, TwoTower):
-                raise TypeError(f"QueryEncoder: kind {kind!r} needs a TwoTower, got {type(model)}")
-        else:
-            raise ValueError(f"QueryEncoder: unknown kind {kind!r}")
+        try:
+            ks = get_kind(kind)
+        except ValueError as e:
+            raise ValueError(f"QueryEncoder: {e}") from None
+        if not isinstance(model, ks.model_cls):
+            raise TypeError(
+                f"QueryEncoder: kind {kind!r} needs a {ks.model_cls.__name__}, got {type(model)}"
+            )
+        if ks.has_lambda_p and lambda_p is None:
+            raise ValueError(f"QueryEncoder: a {kind} model needs a default lambda_p")
         if len(user_ids) != user_table.n_rows:
             raise ValueError(
                 f"QueryEncoder: {len(user_ids)} user ids for {user_table.n_rows} feature rows"
             )
         self.model = model.eval()
         self.kind = kind
+        self._kind = ks
         self.lambda_p = lambda_p
         self.user_table = user_table
         self._users = TensorTable.from_table(user_table)
         self._user_index = {u: i for i, u in enumerate(user_ids)}
-        self.index_dim = model.index_dim if isinstance(model, MIRec) else model.dim
-
-    @staticmethod
-    def from_bundle(bundle: Bundle) -> QueryEncoder:
-        return bundle.query_encoder()
+        # Every kind's model class carries its TowerSpec as ``.spec`` (nn.Module's typing hides it).
+        self.index_dim = ks.index_dim(cast(TowerSpec, model.spec))
 
     @property
     def n_users(self) -> int:
@@ -72,15 +68,13 @@ class QueryEncoder:
     def encode(self, user_batch: FeatureBatch, lambda_p: float | None = None) -> np.ndarray:
         """``float32 [B, index_dim]`` query vectors of a user feature batch."""
         with torch.inference_mode():
-            if isinstance(self.model, MIRec):
+            lam: float | None = None
+            if self._kind.has_lambda_p:
                 lam = self.lambda_p if lambda_p is None else float(lambda_p)
                 assert lam is not None
                 if not 0.0 <= lam <= 1.0:  # also rejects NaN
                     raise ValueError(f"lambda_p must be in [0, 1], got {lam}")
-                out = self.model.query_vectors(user_batch, lam)
-            else:
-                assert isinstance(self.model, TwoTower)
-                out = self.model.user_embed(user_batch)
+            out = self._kind.query_vectors(self.model, user_batch, lam)
         return out.to(torch.float32).cpu().numpy()
 
     def encode_known(self, user_idx: np.ndarray, lambda_p: float | None = None) -> np.ndarray:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from models.bundle import BundleError
+from models.kinds import get_kind, lambda_p_kinds
 from service.serving_bundle import ServingBundle, load_serving_bundle
 from service.settings import IndexOptions, ServiceSettings
 from service.variant import Variant
@@ -83,12 +84,14 @@ def build_registry(settings: ServiceSettings, paths: Mapping[str, Path]) -> Regi
             except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
                 raise VariantLoadError(name, f"bundle {path}: {type(e).__name__}: {e}") from e
             shared[key] = serving
-        if cfg.lambda_p is not None and serving.kind != "mirec":
+        has_lambda_p = get_kind(serving.kind).has_lambda_p
+        if cfg.lambda_p is not None and not has_lambda_p:
             raise VariantLoadError(
-                name, f"lambda_p is set but bundle {path} is {serving.kind!r}, not 'mirec'"
+                name, f"lambda_p is set but bundle {path} is {serving.kind!r}, not "
+                f"{lambda_p_kinds()!r}"
             )
         lam = cfg.lambda_p if cfg.lambda_p is not None else serving.bundle.lambda_p
-        variants[name] = Variant(name, serving, lam if serving.kind == "mirec" else None)
+        variants[name] = Variant(name, serving, lam if has_lambda_p else None)
     return Registry(
         variants=variants,
         bucket_variant={b: c.variant for b, c in settings.buckets.items()},

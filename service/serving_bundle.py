@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from models.bundle import Bundle, load_bundle
+from models.kinds import get_kind
 from models.query_encoder import QueryEncoder
 from service.cold_start import ColdStartFeatures
 from service.exposure.shown import catalogue_id
@@ -114,7 +115,7 @@ def load_serving_bundle(
     a = b = None
     if 0 < n_users <= precompute_users_max:
         with torch.inference_mode():
-            if bundle.kind == "mirec":
+            if get_kind(bundle.kind).has_lambda_p:  # both ends of the λ_p blend
                 a = _encode_all(encoder, n_users, 1.0)
                 b = _encode_all(encoder, n_users, 0.0)
             else:

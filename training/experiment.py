@@ -49,6 +49,7 @@ from training.data.registry import dataset_name
 from training.pipeline import configure_logging, test_metrics, train_model
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, results_document, write_results
+from training.trainers import TRAINERS, trainer_for
 from training.trainers.distributed import DistContext
 from training.trainers.exported import Exported
 
@@ -199,8 +200,9 @@ def run_key(cfg: RunConfig) -> str:
     _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
     d["train"].pop("progress", None)  # cosmetic
     d["train"].pop("threads", None)  # speed only
-    if cfg.model.kind != "mirec":
-        d.pop("mirec")
+    own = trainer_for(cfg.model.kind).sections
+    for section in {s for t in TRAINERS.values() for s in t.sections} - set(own):
+        d.pop(section)
     if cfg.ssl.mode == "none":
         d.pop("ssl")
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
@@ -209,12 +211,7 @@ def run_key(cfg: RunConfig) -> str:
 def run_one(cfg: RunConfig, p: Prepared, cache_dir: Path) -> tuple[dict[str, Any], Exported]:
     """Train one run and measure it; returns its cache record and the exported model."""
     t0 = time.perf_counter()
-    if cfg.model.kind == "mirec":
-        from training.trainers.mirec import train_mirec
-
-        exp = train_mirec(cfg, p, DistContext(), cache_dir=cache_dir / "phase1")
-    else:
-        exp = train_model(cfg, p, DistContext())
+    exp = train_model(cfg, p, DistContext(), cache_dir=cache_dir / "phase1")
     assert exp is not None
     test = test_metrics(exp, p, cfg)
     record = {
@@ -311,7 +308,7 @@ def run_experiment(
                     bdir = spec.cache_dir / "bundles" / spec.name / v.name
                     write_exported(exported, p, cfg, bdir, test_metrics(exported, p, cfg))
                     rec["bundle"] = str(bdir)
-                if cfg.model.kind == "mirec":
+                if trainer_for(cfg.model.kind).projection_figure:
                     # Item vectors for the embedding-projection figure ([n_items, 2d]).
                     np.savez(
                         f.with_suffix(".items.npz"),

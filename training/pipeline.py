@@ -16,8 +16,9 @@ from training.evaluation.scorers import evaluate_vectors
 from training.protocol import PROTOCOL_VERSION
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import git_commit
+from training.trainers import trainer_for
 from training.trainers.distributed import DistContext, init_distributed, shutdown_distributed
-from training.trainers.exported import Exported, export_model
+from training.trainers.exported import Exported
 
 
 def configure_logging() -> None:
@@ -35,27 +36,13 @@ def test_metrics(exp: Exported, p: Prepared, cfg: RunConfig) -> EvalResult:
     return evaluate_vectors(exp.user_vectors, exp.item_vectors, p, cfg, role="test")
 
 
-def train_model(cfg: RunConfig, p: Prepared, ctx: DistContext) -> Exported | None:
-    """Train per ``cfg.model.kind``; returns the exported model on the main rank, None elsewhere."""
-    if cfg.model.kind == "mirec":
-        from training.trainers.mirec import train_mirec
+def train_model(
+    cfg: RunConfig, p: Prepared, ctx: DistContext, cache_dir: Path | None = None
+) -> Exported | None:
+    """Train per ``cfg.model.kind``; returns the exported model on the main rank, None elsewhere.
 
-        return train_mirec(cfg, p, ctx)
-    from training.trainers.two_tower import train_two_tower
-
-    res = train_two_tower(cfg, p, ctx)
-    if not ctx.is_main:
-        return None
-    return export_model(
-        res.model,
-        p,
-        kind=cfg.model.kind,
-        valid=res.valid,
-        history=res.history,
-        best_epoch=res.best_epoch,
-        seconds=res.seconds,
-        examples_per_second=res.examples_per_second,
-    )
+    ``cache_dir`` lets a trainer reuse a phase shared between runs (MIRec's many-shot phase)."""
+    return trainer_for(cfg.model.kind).train(cfg, p, ctx, cache_dir)
 
 
 def user_history_csr(p: Prepared) -> tuple[np.ndarray, np.ndarray]:

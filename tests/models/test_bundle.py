@@ -249,3 +249,34 @@ def test_write_validation(
             manifest_extra={},
         )
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_bundles_written_before_the_kind_registry_still_load(tt_bundle: Path) -> None:
+    # Until the kind registry, every two-tower manifest carried MIRec's keys as nulls.
+    _edit_manifest(tt_bundle, meta_kind=None, meta_hidden=None)
+    b = load_bundle(tt_bundle)
+    assert b.kind == "two_tower" and b.manifest["meta_kind"] is None
+
+
+def test_unsupported_bundles_are_refused_with_a_rebuild_hint(tt_bundle: Path) -> None:
+    _edit_manifest(tt_bundle, format_version=0)
+    with pytest.raises(BundleError, match=r"manifest.json: format_version 0 .*rebuild it .*"
+                       r"python -m training train"):
+        load_bundle(tt_bundle)
+
+
+def test_manifest_round_trip_keeps_extra_keys(tt_bundle: Path) -> None:
+    from models.bundle import Manifest
+
+    raw = json.loads((tt_bundle / MANIFEST).read_text())
+    raw["trainer_note"] = {"any": ["json", 1]}
+    m = Manifest.from_json(raw)
+    assert m.extra["trainer_note"] == {"any": ["json", 1]} and m.index_dim == 4
+    assert m.to_json() == raw
+    with pytest.raises(ValueError, match="index_dim 8 disagree"):
+        Manifest.from_json({**raw, "index_dim": 8})
+    mirec = {**raw, "kind": "mirec", "index_dim": 8, "lambda_p": 0.5, "meta_kind": "nope"}
+    with pytest.raises(ValueError, match="bad meta options meta_kind='nope'"):
+        Manifest.from_json(mirec)
+    with pytest.raises(ValueError, match=r"needs lambda_p in \[0, 1\], got 1.5"):
+        Manifest.from_json({**mirec, "meta_kind": "residual", "lambda_p": 1.5})

@@ -16,8 +16,9 @@ from training.evaluation.evaluator import EvalResult
 from training.protocol.prepared import Prepared
 from training.trainers.embed import embed_table
 
-# Same batch size as the bundle's user-vector path (training/evaluation/user_vectors.py), so that
-# the metrics measured at the end of training and those of the reloaded bundle see identical floats.
+# Same batch size as the bundle's user-vector path (training/evaluation/user_vectors.py), so
+# that the metrics measured at the end of training and those of the reloaded bundle see
+# identical floats.
 EXPORT_BATCH = 4096
 
 

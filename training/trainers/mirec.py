@@ -340,7 +340,7 @@ def train_mirec(
     valid = validate_blend(model, t, p, cfg, lambda_p)
     users, items = mirec_vectors(model.cpu(), train_tensors(p, torch.device("cpu")), lambda_p)
     return Exported(
-        kind="mirec",
+        kind=cfg.model.kind,
         model=model.cpu(),
         spec=tower_spec(cfg),
         user_vectors=users,

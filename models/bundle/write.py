@@ -1,5 +1,7 @@
 """Writes a model bundle: validates everything first, writes into a temporary directory next to
-the destination, and renames it into place when complete. See models/bundle.py for the layout."""
+the destination, and renames it into place when complete. See models/bundle/__init__.py for the
+layout. The manifest and the arrays are checked by the same code the reader uses
+(models/bundle/manifest.py, models/bundle/arrays.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +19,12 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from models.bundle_files import (
+from models.bundle.arrays import check_history, check_items, check_table, table_arrays
+from models.bundle.layout import (
     DATA_FILES,
     FEATURES,
-    FORMAT_VERSION,
     ITEM_FEATURES,
     ITEMS,
-    KINDS,
     MANIFEST,
     USER_FEATURES,
     WEIGHTS,
@@ -32,10 +34,10 @@ from models.bundle_files import (
     write_json,
     write_npz,
 )
+from models.bundle.manifest import Manifest
 from models.feature_table import FeatureTable
-from models.mirec import MIRec
-from models.spec import FieldSpec, TowerSpec, field_specs
-from models.two_tower import TwoTower
+from models.kinds import KindSpec, get_kind, lambda_p_kinds
+from models.spec import TowerSpec, field_specs
 
 
 def _unicode_array(name: str, ids: Sequence[str]) -> np.ndarray:
@@ -49,38 +51,21 @@ def _unicode_array(name: str, ids: Sequence[str]) -> np.ndarray:
     return arr
 
 
-def _table_arrays(table: FeatureTable) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for i, f in enumerate(table.fields):
-        out[f"values_{i}"] = f.values.astype(np.int64, copy=False)
-        out[f"offsets_{i}"] = f.offsets.astype(np.int64, copy=False)
-    return out
-
-
 def _table_schema(table: FeatureTable) -> list[dict[str, Any]]:
     return [{"name": f.name, "multi": f.multi, "vocab": list(f.vocab)} for f in table.fields]
 
 
-def _model_fields(model: nn.Module) -> tuple[tuple[FieldSpec, ...], tuple[FieldSpec, ...]]:
-    tt = model.many_shot if isinstance(model, MIRec) else model
-    assert isinstance(tt, TwoTower)
-    return tt.query_tower.input.fields, tt.item_tower.input.fields
-
-
-def _check_model(kind: str, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
+def _check_model(ks: KindSpec, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
                  item_table: FeatureTable) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"write_bundle: kind must be one of {list(KINDS)}, got {kind!r}")
-    want = MIRec if kind == "mirec" else TwoTower
-    if type(model) is not want:
+    if type(model) is not ks.model_cls:
         raise TypeError(
-            f"write_bundle: kind {kind!r} needs an unwrapped {want.__name__}, "
+            f"write_bundle: kind {ks.name!r} needs an unwrapped {ks.model_cls.__name__}, "
             f"got {type(model).__name__}"
         )
     model_spec = getattr(model, "spec", None)
     if model_spec != spec:
         raise ValueError(f"write_bundle: spec {spec} differs from the model's {model_spec}")
-    user_fields, item_fields = _model_fields(model)
+    user_fields, item_fields = ks.model_fields(model)
     if user_fields != field_specs(user_table):
         raise ValueError("write_bundle: user_table fields differ from the model's query tower")
     if item_fields != field_specs(item_table):
@@ -92,30 +77,20 @@ def _item_arrays(item_ids: Sequence[str], item_embeddings: np.ndarray, train_cou
     ids = _unicode_array("item_ids", item_ids)
     if len(ids) != n_items:
         raise ValueError(f"write_bundle: {len(ids)} item_ids for {n_items} item feature rows")
-    emb = np.asarray(item_embeddings)
-    if emb.shape != (n_items, index_dim) or not np.issubdtype(emb.dtype, np.floating):
-        raise ValueError(
-            f"write_bundle: item_embeddings must be float [{n_items}, {index_dim}], "
-            f"got {emb.dtype}{list(emb.shape)}"
-        )
-    emb = emb.astype(np.float32, copy=False)
-    if not np.isfinite(emb).all():
-        raise ValueError("write_bundle: item_embeddings contain NaN or inf")
-    counts = np.asarray(train_counts)
-    if counts.shape != (n_items,) or not np.issubdtype(counts.dtype, np.integer):
-        raise ValueError(
-            f"write_bundle: train_counts must be integer [{n_items}], got {counts.dtype}"
-            f"{list(counts.shape)}"
-        )
-    if (counts < 0).any():
-        raise ValueError("write_bundle: train_counts must be >= 0")
-    tail = np.asarray(is_tail)
-    if tail.shape != (n_items,) or tail.dtype != np.bool_:
-        raise ValueError(
-            f"write_bundle: is_tail must be bool [{n_items}], got {tail.dtype}{list(tail.shape)}"
-        )
-    return {"item_ids": ids, "embeddings": emb, "train_counts": counts.astype(np.int64),
-            "is_tail": tail}
+    emb, counts = np.asarray(item_embeddings), np.asarray(train_counts)
+    # Accept any float / integer input dtype; the stored (and checked) dtypes are float32 / int64.
+    if np.issubdtype(emb.dtype, np.floating):
+        emb = emb.astype(np.float32, copy=False)
+    if np.issubdtype(counts.dtype, np.integer):
+        counts = counts.astype(np.int64, copy=False)
+    out = {"item_ids": ids, "embeddings": emb, "train_counts": counts,
+           "is_tail": np.asarray(is_tail)}
+    try:
+        check_items(out, n_items, index_dim)
+    except ValueError as e:
+        raise ValueError(f"write_bundle: item_{e}" if str(e).startswith("embeddings")
+                         else f"write_bundle: {e}") from None
+    return out
 
 
 def _history_arrays(history: tuple[np.ndarray, np.ndarray] | None, n_users: int,
@@ -125,22 +100,46 @@ def _history_arrays(history: tuple[np.ndarray, np.ndarray] | None, n_users: int,
         return {}
     indptr = np.ascontiguousarray(history[0], dtype=np.int64)
     items = np.ascontiguousarray(history[1], dtype=np.int64)
-    if indptr.shape != (n_users + 1,) or indptr[0] != 0 or indptr[-1] != len(items) \
-            or np.any(np.diff(indptr) < 0):
-        raise ValueError(f"write_bundle: user_history indptr must be a CSR over {n_users} users")
-    if len(items) and (items.min() < 0 or items.max() >= n_items):
-        raise ValueError("write_bundle: user_history has item indices outside the catalogue")
+    try:
+        check_history(indptr, items, n_users, n_items)
+    except ValueError as e:
+        raise ValueError(f"write_bundle: user_history: {e}") from None
     return {"history_indptr": indptr, "history_items": items}
 
 
-def _check_lambda_p(kind: str, lambda_p: float | None) -> float | None:
-    if kind != "mirec":
-        if lambda_p is not None:
-            raise ValueError(f"write_bundle: lambda_p is only for mirec bundles, not {kind!r}")
-        return None
-    if lambda_p is None or not (0.0 <= float(lambda_p) <= 1.0):
-        raise ValueError(f"write_bundle: a mirec bundle needs lambda_p in [0, 1], got {lambda_p}")
-    return float(lambda_p)
+def _manifest(ks: KindSpec, model: nn.Module, spec: TowerSpec, user_table: FeatureTable,
+              item_table: FeatureTable, n_tail: int, lambda_p: float | None, history: bool,
+              manifest_extra: Mapping[str, Any] | None) -> Manifest:
+    """The checked manifest (without ``files``, added once the files are written)."""
+    if lambda_p is not None and not ks.has_lambda_p:
+        raise ValueError(f"write_bundle: lambda_p is only for {lambda_p_kinds()} bundles, "
+                         f"not {ks.name!r}")
+    m = Manifest(
+        kind=ks.name,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        spec=spec,
+        index_dim=ks.index_dim(spec),
+        fields={"user": [f.to_dict() for f in field_specs(user_table)],
+                "item": [f.to_dict() for f in field_specs(item_table)]},
+        n_users=user_table.n_rows,
+        n_items=item_table.n_rows,
+        n_tail=n_tail,
+        lambda_p=None if lambda_p is None else float(lambda_p),
+        user_history=history,
+        extra=ks.manifest_keys(model),
+    )
+    own = m.to_json()
+    for key, value in (manifest_extra or {}).items():
+        if key == "files" or (key in own and own[key] != value):
+            raise ValueError(
+                f"write_bundle: manifest_extra[{key!r}] = {value!r} contradicts the bundle's "
+                f"{own.get(key)!r}"
+            )
+    m = replace(m, extra={**m.extra, **(manifest_extra or {})})
+    try:
+        return m.check()
+    except ValueError as e:
+        raise ValueError(f"write_bundle: {e}") from None
 
 
 def _prepare_target(out: Path) -> None:
@@ -187,48 +186,29 @@ def write_bundle(
 ) -> Path:
     """Write a complete bundle to ``out_dir`` (replacing an existing bundle there) and return it.
 
-    ``model`` is the unwrapped TwoTower (kinds two_tower / ssl) or MIRec (kind mirec, which also
-    needs ``lambda_p``). ``item_embeddings`` are the index vectors ``[n_items, index_dim]``
-    (``index_dim`` = dim, or 2 * dim for mirec). ``manifest_extra`` must not contradict a key this
-    function writes itself. ``user_history`` = (indptr int64 ``[n_users + 1]``, item indices int64
-    ``[nnz]``) is each known user's training items, which the service excludes from their results.
+    ``model`` is the unwrapped model of ``kind`` (models/kinds.py: its ``model_cls``; a kind with
+    ``has_lambda_p`` also needs ``lambda_p``). ``item_embeddings`` are the index vectors
+    ``[n_items, index_dim]`` (``index_dim`` from the kind). ``manifest_extra`` must not contradict
+    a key this function writes itself. ``user_history`` = (indptr int64 ``[n_users + 1]``, item
+    indices int64 ``[nnz]``) is each known user's training items, which the service excludes from
+    their results.
     """
     out = Path(out_dir)
-    _check_model(kind, model, spec, user_table, item_table)
-    index_dim = 2 * spec.dim if kind == "mirec" else spec.dim
+    try:
+        ks = get_kind(kind)
+    except ValueError as e:
+        raise ValueError(f"write_bundle: {e}") from None
+    _check_model(ks, model, spec, user_table, item_table)
     items = _item_arrays(item_ids, item_embeddings, train_counts, is_tail, item_table.n_rows,
-                         index_dim)
+                         ks.index_dim(spec))
     uids = _unicode_array("user_ids", user_ids)
-    if len(uids) != user_table.n_rows:
-        raise ValueError(f"write_bundle: {len(uids)} user_ids for {user_table.n_rows} user rows")
-    lam = _check_lambda_p(kind, lambda_p)
+    try:
+        check_table(user_table, len(uids), "user")
+    except ValueError as e:
+        raise ValueError(f"write_bundle: {e}") from None
     history = _history_arrays(user_history, user_table.n_rows, item_table.n_rows)
-    manifest: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "kind": kind,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "dim": spec.dim,
-        "index_dim": index_dim,
-        "spec": spec.to_dict(),
-        "fields": {
-            "user": [f.to_dict() for f in field_specs(user_table)],
-            "item": [f.to_dict() for f in field_specs(item_table)],
-        },
-        "n_users": user_table.n_rows,
-        "n_items": item_table.n_rows,
-        "n_tail": int(items["is_tail"].sum()),
-        "lambda_p": lam,
-        "meta_kind": model.meta_kind if isinstance(model, MIRec) else None,
-        "meta_hidden": model.meta_hidden if isinstance(model, MIRec) else None,
-        "user_history": bool(history),
-    }
-    for key, value in (manifest_extra or {}).items():
-        if key == "files" or (key in manifest and manifest[key] != value):
-            raise ValueError(
-                f"write_bundle: manifest_extra[{key!r}] = {value!r} contradicts the bundle's "
-                f"{manifest.get(key)!r}"
-            )
-        manifest[key] = value
+    manifest = _manifest(ks, model, spec, user_table, item_table, int(items["is_tail"].sum()),
+                         lambda_p, bool(history), manifest_extra)
 
     _prepare_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -237,16 +217,15 @@ def write_bundle(
     try:
         save_file(bundle_state_dict(model), str(tmp / WEIGHTS))
         write_npz(tmp / ITEMS, items)
-        write_npz(tmp / USER_FEATURES, {"user_ids": uids, **_table_arrays(user_table), **history})
-        write_npz(tmp / ITEM_FEATURES, _table_arrays(item_table))
+        write_npz(tmp / USER_FEATURES, {"user_ids": uids, **table_arrays(user_table), **history})
+        write_npz(tmp / ITEM_FEATURES, table_arrays(item_table))
         write_json(tmp / FEATURES, {"user": _table_schema(user_table),
                                      "item": _table_schema(item_table)})
         files = {}
         for name in DATA_FILES:
             fsync_file(tmp / name)
             files[name] = sha256_file(tmp / name)
-        manifest["files"] = files
-        write_json(tmp / MANIFEST, manifest)
+        write_json(tmp / MANIFEST, replace(manifest, files=files).to_json())
         fsync_file(tmp / MANIFEST)
         _move_into_place(tmp, out)
     except BaseException:

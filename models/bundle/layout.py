@@ -1,6 +1,6 @@
 """The on-disk layout of a model bundle: file names, format version, the error type, and the
 low-level writers (reproducible npz, JSON) and checksums shared by the writer and the reader.
-See models/bundle.py for the contents of each file."""
+See models/bundle/__init__.py for the contents of each file."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from models.kinds import KIND_NAMES
+
 FORMAT_VERSION = 1
-BundleKind = Literal["two_tower", "ssl", "mirec"]
-KINDS: tuple[str, ...] = ("two_tower", "ssl", "mirec")
+BundleKind = str  # a name in models/kinds.py:KINDS
+KINDS: tuple[str, ...] = KIND_NAMES
 
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
