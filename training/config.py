@@ -132,7 +132,7 @@ class DataConfig(Section):
 
 
 class ModelConfig(Section):
-    kind: Literal["two_tower", "ssl", "mirec"] = "two_tower"
+    kind: str = "two_tower"  # a name in models/kinds.py:KINDS (and training/trainers:TRAINERS)
     dim: PositiveInt = 64
     field_dim: PositiveInt = 32  # embedding width of each feature field
     hidden: list[PositiveInt] = Field(default_factory=lambda: [256, 128, 64])
@@ -141,6 +141,16 @@ class ModelConfig(Section):
     logq: bool = False  # logQ correction of the batch softmax
     logq_weight: float = Field(1.0, ge=0.0)  # lambda_c
     mask_accidental_hits: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, name: str) -> str:
+        # Imported here: models.kinds imports torch, which a config check should not wait for.
+        from models.kinds import KIND_NAMES
+
+        if name not in KIND_NAMES:
+            raise ValueError(f"unknown model kind {name!r}; known: {', '.join(KIND_NAMES)}")
+        return name
 
 
 class SslConfig(Section):
