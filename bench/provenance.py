@@ -38,7 +38,8 @@ def provenance() -> dict[str, Any]:
         "git_commit": commit or "unknown",
         "machine": {
             "cpus": os.cpu_count(),
-            "cpu_model": platform.processor() or _cpu_model(),
+            # /proc/cpuinfo first: on Linux platform.processor() is "" or just "x86_64".
+            "cpu_model": _cpu_model(),
             "python": platform.python_version(),
             "torch": torch.__version__,
             "faiss": faiss.__version__,
