@@ -3,7 +3,8 @@ network, no HTTP server. Isolates what the service's own code costs per request 
 middleware, the model work) from uvicorn and the load generator, side by side with the bare
 FastAPI endpoint of ``bench/serving_bare.py``, with the hot path (service/hot_path.py) on and off,
 and the request's cost by stage (bench/request_stages.py). Medians over interleaved passes, on one
-thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no trained one is built.
+thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no
+trained one is built.
 
     python bench/request_cost.py --bundle artifacts/bench/trained-ml1m \
         --bundle artifacts/bench/trained-100k:hnsw --out docs/benchmarks/request_cost
