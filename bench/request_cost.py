@@ -151,6 +151,7 @@ def service_settings(spec: str, args: argparse.Namespace, hot_path: bool) -> Any
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     specs = [*args.bundle, *(synthetic(s) for s in args.synthetic)]
+    load_start = os.getloadavg()
     bare_app = create_bare_app()
     bare_users = [f"u{i}" for i in range(1000)]
     async with AsyncExitStack() as stack:
@@ -226,6 +227,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bare_us": bare,
         "bare_passes_us": bare_passes,
         "note": args.note,
+        "load_average": {"start": load_start, "end": os.getloadavg()},
         "cases": out_cases,
         "profiles": profiles,
     }
@@ -303,8 +305,15 @@ def render(doc: dict[str, Any]) -> str:
         "",
         "## Notes",
         "",
-        f"- {doc.get('note') or 'Measured on a shared machine.'}",
+        "- The machine's 1/5/15-minute load average: "
+        + " / ".join(f"{x:.1f}" for x in doc["load_average"]["start"])
+        + " at the start, "
+        + " / ".join(f"{x:.1f}" for x in doc["load_average"]["end"])
+        + f" at the end, on {m['cpus']} CPUs: other work shared the cores, so absolute µs are "
+        "inflated and vary from pass to pass; read the ratios of this run.",
     ]
+    if doc.get("note"):
+        lines.append(f"- {doc['note']}")
     return "\n".join(lines) + "\n"
 
 
