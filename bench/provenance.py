@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -33,12 +34,13 @@ def provenance() -> dict[str, Any]:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     return {
-        "command": f"python bench/{Path(sys.argv[0]).name} " + " ".join(sys.argv[1:]),
+        "command": f"python bench/{Path(sys.argv[0]).name} " + shlex.join(sys.argv[1:]),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": commit or "unknown",
         "machine": {
             "cpus": os.cpu_count(),
-            "cpu_model": platform.processor() or _cpu_model(),
+            # /proc/cpuinfo first: on Linux platform.processor() is "" or just "x86_64".
+            "cpu_model": _cpu_model(),
             "python": platform.python_version(),
             "torch": torch.__version__,
             "faiss": faiss.__version__,

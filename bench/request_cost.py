@@ -1,7 +1,10 @@
 """CPU cost of one ``POST /recommend`` inside the process: the ASGI app called directly, no
 network, no HTTP server. Isolates what the service's own code costs per request (FastAPI, our
 middleware, the model work) from uvicorn and the load generator, side by side with the bare
-FastAPI endpoint of ``bench/serving_bare.py``. Medians over repeated passes, on one thread.
+FastAPI endpoint of ``bench/serving_bare.py``, with the hot path (service/hot_path.py) on and off,
+and the request's cost by stage (bench/request_stages.py). Medians over interleaved passes, on one
+thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no
+trained one is built.
 
     python bench/request_cost.py --bundle artifacts/bench/trained-ml1m \
         --bundle artifacts/bench/trained-100k:hnsw --out docs/benchmarks/request_cost
@@ -25,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from provenance import provenance  # noqa: E402
+from request_stages import STAGES, K, stage_pass, stage_table  # noqa: E402
 from serving_bare import create_bare_app  # noqa: E402
+from serving_bundles import synthetic_bundle  # noqa: E402
 
 from models.bundle import load_bundle  # noqa: E402
 from service.access_log import configure_logging  # noqa: E402
@@ -50,7 +56,7 @@ async def drive(app: App, n: int, users: list[str]) -> float:
 
     start = time.perf_counter()
     for i in range(n):
-        body = json.dumps({"user_id": users[i % len(users)], "k": 10}).encode()
+        body = json.dumps({"user_id": users[i % len(users)], "k": K}).encode()
         messages = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def receive(messages: list[dict[str, Any]] = messages) -> dict[str, Any]:
@@ -79,75 +85,235 @@ async def drive(app: App, n: int, users: list[str]) -> float:
     return (time.perf_counter() - start) / n * 1e6
 
 
-async def measure(app: App, users: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    await drive(app, args.requests // 2, users)  # warm-up
-    profile = None
-    if args.profile:
-        prof = cProfile.Profile()
-        prof.enable()
-        await drive(app, args.requests, users)
-        prof.disable()
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
-        profile = out.getvalue()
-    passes = [await drive(app, args.requests, users) for _ in range(args.repeats)]
-    return {"us_per_request": statistics.median(passes), "passes_us": passes, "profile": profile}
+async def warm(app: App, users: list[str], args: argparse.Namespace) -> None:
+    await drive(app, args.requests // 2, users)
+    await drain(app)
 
 
-async def service_case(spec: str, args: argparse.Namespace) -> dict[str, Any]:
+async def drain(app: App) -> None:
+    """Let the recorder write what the pass queued (outside the timing): a pass never yields to
+    the event loop, so without this later passes would time the queue-full drop path."""
+    state = getattr(getattr(app, "state", None), "service", None)
+    if state is not None:
+        await state.recorder.flush(10.0)
+
+
+async def profiled(app: App, users: list[str], args: argparse.Namespace) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    await drive(app, args.requests, users)
+    prof.disable()
+    await drain(app)
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+    return out.getvalue()
+
+
+def synthetic(spec: str) -> str:
+    """``ITEMS,USERS,HISTORY[:index]`` -> a random-weight MIRec bundle of that shape (HISTORY
+    items per user excluded when served) under artifacts/bench/ (bench/serving_bundles.py; built
+    once), as a ``--bundle`` spec."""
+    shape, _, kind = spec.partition(":")
+    items, users, history = (int(x) for x in shape.split(","))
+    path = synthetic_bundle(
+        ROOT / "artifacts" / "bench" / f"random-{items}-{users}-{history}",
+        n_users=users,
+        n_items=items,
+        history_per_user=history,
+    )
+    return f"{path}:{kind or 'flat'}"
+
+
+def bundle_source(path: Path) -> str:
+    """What the bundle is, from its manifest: dataset, kind, and whether its weights are random."""
+    m = json.loads((path / "manifest.json").read_text())
+    extra = m.get("extra") or {}
+    dataset = m.get("dataset") or extra.get("dataset") or "?"
+    note = m.get("note") or extra.get("note") or "trained"
+    return f"{dataset}, {m.get('kind', '?')}, {m.get('n_items', '?')} items, {note}"
+
+
+def service_settings(spec: str, args: argparse.Namespace, hot_path: bool) -> Any:
     path, _, kind = spec.partition(":")
     kind = kind or "flat"
     index: dict[str, Any] = {"kind": kind, "recall_queries": 0}
     if kind == "hnsw":
         index.update(hnsw_m=args.hnsw_m, hnsw_ef_search=args.hnsw_ef)
-    settings = settings_from_dict(
+    return settings_from_dict(
         {
             "access_log": args.access_log,
+            "hot_path": hot_path,
             "variants": {"v": {"bundle": str(Path(path).resolve()), "index": index}},
             "buckets": {"control": {"variant": "v", "weight": 1}},
         }
     )
-    users = list(load_bundle(Path(path), verify=False).user_ids[:1000])
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        result = await measure(app, users, args)
-    return {"case": f"{Path(path).name} ({kind})", **result}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    bare = await measure(create_bare_app(), [f"u{i}" for i in range(1000)], args)
-    cases = [{"case": "bare FastAPI endpoint", **bare}]
-    for spec in args.bundle:
-        cases.append(await service_case(spec, args))
+    specs = [*args.bundle, *(synthetic(s) for s in args.synthetic)]
+    load_start = os.getloadavg()
+    bare_app = create_bare_app()
+    bare_users = [f"u{i}" for i in range(1000)]
+    async with AsyncExitStack() as stack:
+        cases: list[dict[str, Any]] = []
+        for spec in specs:
+            path, _, kind = spec.partition(":")
+            bundle = load_bundle(Path(path), verify=False)
+            apps = {}
+            for mode, hot in (("on", True), ("off", False)):
+                app = create_app(service_settings(spec, args, hot))
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                apps[mode] = app
+            cases.append(
+                {
+                    "case": f"{Path(path).name} ({kind or 'flat'})",
+                    "source": bundle_source(Path(path)),
+                    "users": list(bundle.user_ids[:1000]),
+                    "apps": apps,
+                    "passes": {"on": [], "off": []},
+                    "stage_passes": [],
+                }
+            )
+        await warm(bare_app, bare_users, args)
+        for c in cases:
+            for app in c["apps"].values():
+                await warm(app, c["users"], args)
+        profiles: dict[str, str] = {}
+        if args.profile:
+            profiles["bare FastAPI endpoint"] = await profiled(bare_app, bare_users, args)
+            for c in cases:
+                for mode, app in c["apps"].items():
+                    profiles[f"{c['case']} hot path {mode}"] = await profiled(app, c["users"], args)
+        bare_passes: list[float] = []
+        # Interleaved: every pass times bare, then each case on / off / by stage, so a change in
+        # the machine's load hits all of them alike; the on/off order alternates between passes.
+        for r in range(args.repeats):
+            bare_passes.append(await drive(bare_app, args.requests, bare_users))
+            for c in cases:
+                for mode in ("on", "off") if r % 2 == 0 else ("off", "on"):
+                    app = c["apps"][mode]
+                    c["passes"][mode].append(await drive(app, args.requests, c["users"]))
+                    await drain(app)
+                state = c["apps"]["on"].state.service
+                c["stage_passes"].append(await stage_pass(state, c["users"], args.requests))
+    bare = statistics.median(bare_passes)
+    out_cases = []
+    for c in cases:
+        on = statistics.median(c["passes"]["on"])
+        off = statistics.median(c["passes"]["off"])
+        out_cases.append(
+            {
+                "case": c["case"],
+                "source": c["source"],
+                "hot_path_on_us": on,
+                "hot_path_off_us": off,
+                "on_vs_bare": on / bare,
+                "off_vs_bare": off / bare,
+                "off_vs_on": off / on,
+                "passes_on_us": c["passes"]["on"],
+                "passes_off_us": c["passes"]["off"],
+                "excluded_items_mean": statistics.median(
+                    p["excluded_items_mean"] for p in c["stage_passes"]
+                ),
+                **stage_table(c["stage_passes"], on),
+                "stage_passes_us": c["stage_passes"],
+            }
+        )
     return {
         **provenance(),
         "requests_per_pass": args.requests,
         "repeats": args.repeats,
         "access_log": args.access_log,
-        "cases": cases,
+        "bare_us": bare,
+        "bare_passes_us": bare_passes,
+        "note": args.note,
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "cases": out_cases,
+        "profiles": profiles,
     }
 
 
 def render(doc: dict[str, Any]) -> str:
-    bare = doc["cases"][0]["us_per_request"]
+    bare = doc["bare_us"]
+    m = doc["machine"]
     lines = [
         "# Request cost in process",
         "",
-        f"Generated by `{doc['command']}` at {doc['created_at']} (git {doc['git_commit']}); "
-        f"{doc['machine']['cpus']} CPUs, Python {doc['machine']['python']}. The ASGI app is "
-        f"called directly (no network, no server), {doc['requests_per_pass']:,} known-user "
-        f"requests per pass, median of {doc['repeats']} passes; in-memory store; access log "
-        f"{'on' if doc['access_log'] else 'off'}.",
+        f"Generated by `{doc['command']}` at {doc['created_at']} (git {doc['git_commit']}) on "
+        f"**{m['cpu_model']}** ({m['cpus']} CPUs), Python {m['python']}, faiss {m['faiss']}. "
+        "The ASGI app is called directly (no network, no server), "
+        f"{doc['requests_per_pass']:,} known-user requests per pass (k = {K}, the user's history "
+        f"excluded), median of {doc['repeats']} interleaved passes (each pass times the bare "
+        "endpoint, then every case with the hot path on and off, then its stages); in-memory "
+        f"store; access log {'on' if doc['access_log'] else 'off'}.",
+        "",
+        "Every figure is a ratio within this one run, on this host: absolute µs do not carry over "
+        "to another CPU (or to this one under other load), and nothing in `bench/` compares them "
+        "across hosts.",
+        "",
+        "## Whole request, hot path on and off",
         "",
         "| case | µs / request | vs bare | passes (µs) |",
         "|---|---:|---:|---|",
+        f"| bare FastAPI endpoint | {bare:.0f} | 1.00x | "
+        + ", ".join(f"{p:.0f}" for p in doc["bare_passes_us"])
+        + " |",
     ]
     for c in doc["cases"]:
-        passes = ", ".join(f"{p:.0f}" for p in c["passes_us"])
+        for mode in ("on", "off"):
+            us = c[f"hot_path_{mode}_us"]
+            passes = ", ".join(f"{p:.0f}" for p in c[f"passes_{mode}_us"])
+            lines.append(
+                f"| {c['case']}, hot path {mode} | {us:.0f} | {us / bare:.2f}x | {passes} |"
+            )
+    lines += ["", "Hot path off / on (the hot path's saving as a ratio):", ""]
+    for c in doc["cases"]:
         lines.append(
-            f"| {c['case']} | {c['us_per_request']:.0f} | {c['us_per_request'] / bare:.2f}x "
-            f"| {passes} |"
+            f"- {c['case']}: off {c['hot_path_off_us']:.0f} µs / on {c['hot_path_on_us']:.0f} µs "
+            f"= {c['off_vs_on']:.2f}x"
         )
+    lines += ["", "## By stage (hot path on)", ""]
+    header = "| stage | " + " | ".join(c["case"] for c in doc["cases"]) + " |"
+    lines += [header, "|---|" + "---:|" * len(doc["cases"])]
+    for s in STAGES:
+        lines.append(
+            f"| {s} | "
+            + " | ".join(
+                f"{c['stages_us'][s]:.1f} ({c['stages_us'][s] / c['request_us']:.0%})"
+                for c in doc["cases"]
+            )
+            + " |"
+        )
+    for label, key in (("sum of stages", "sum_us"), ("measured request", "request_us")):
+        lines.append(f"| **{label}** | " + " | ".join(f"{c[key]:.1f}" for c in doc["cases"]) + " |")
+    lines.append(
+        "| framework (request − sum: ASGI, middleware, request object, access log) | "
+        + " | ".join(f"{c['framework_us']:.1f}" for c in doc["cases"])
+        + " |"
+    )
+    lines.append(
+        "| bare endpoint, same run | " + " | ".join(f"{bare:.1f}" for _ in doc["cases"]) + " |"
+    )
+    lines += [
+        "",
+        "Each stage is timed alone, by calling the functions the handler calls "
+        "(bench/request_stages.py names them) on the same app state, bundle and users; "
+        "per-stage medians over the passes. Exclusion is the history lookup plus the search "
+        "with FAISS' selector minus the plain search (history excluded per user, mean: "
+        + ", ".join(f"{c['case']} {c['excluded_items_mean']:.0f} items" for c in doc["cases"])
+        + "). Timed alone, a stage runs with warm caches, so the sum tends to undercount.",
+        "",
+        "## Notes",
+        "",
+        "- The machine's 1/5/15-minute load average: "
+        + " / ".join(f"{x:.1f}" for x in doc["load_average"]["start"])
+        + " at the start, "
+        + " / ".join(f"{x:.1f}" for x in doc["load_average"]["end"])
+        + f" at the end, on {m['cpus']} CPUs: other work shared the cores, so absolute µs are "
+        "inflated and vary from pass to pass; read the ratios of this run.",
+    ]
+    if doc.get("note"):
+        lines.append(f"- {doc['note']}")
     return "\n".join(lines) + "\n"
 
 
@@ -156,6 +322,14 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--bundle", action="append", default=[], help="DIR or DIR:flat|hnsw|ivf")
+    ap.add_argument(
+        "--synthetic",
+        action="append",
+        default=[],
+        metavar="ITEMS,USERS,HISTORY[:INDEX]",
+        help="also a random-weight MIRec bundle of that shape (bench/serving_bundles.py)",
+    )
+    ap.add_argument("--note", default="", help="a line for the page's notes (e.g. the load)")
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--hnsw-m", type=int, default=32)
@@ -164,16 +338,18 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.repeats < 5:
+        ap.error("--repeats: at least 5 (the page reports medians)")
+    if args.requests < 1 or args.requests > 10_000:
+        ap.error("--requests: 1..10000 (a pass must fit the recorder's queue)")
     configure_logging("info")
     with open(os.devnull, "w") as devnull:
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
         doc = asyncio.run(run(args))
-    for c in doc["cases"]:
-        if c["profile"]:
-            print(f"== {c['case']}\n{c['profile']}")
-        c.pop("profile")
+    for name, text in doc.pop("profiles").items():
+        print(f"== {name}\n{text}")
     text = render(doc)
     print(text)
     if args.out is not None:

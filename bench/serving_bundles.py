@@ -54,13 +54,22 @@ def _tables(n_users: int, n_items: int, seed: int) -> tuple[FeatureTable, Featur
 
 
 def synthetic_bundle(
-    out: Path, *, n_users: int, n_items: int, dim: int = 64, seed: int = 0
+    out: Path,
+    *,
+    n_users: int,
+    n_items: int,
+    dim: int = 64,
+    seed: int = 0,
+    history_per_user: int = 0,
 ) -> Path:
-    """A MIRec bundle (index_dim = 2·dim) with random weights; reused if already there."""
+    """A MIRec bundle (index_dim = 2·dim) with random weights; reused if already there.
+    ``history_per_user``: that many distinct random items per user as the bundle's user history
+    (what serving excludes for a known user; ML-1M's training split holds ~166 per user)."""
     manifest = out / "manifest.json"
     if manifest.exists():
         m = json.loads(manifest.read_text())
-        if m.get("n_items") == n_items and m.get("n_users") == n_users and m.get("dim") == dim:
+        same = m.get("n_items") == n_items and m.get("n_users") == n_users and m.get("dim") == dim
+        if same and m.get("history_per_user", 0) == history_per_user:
             return out
     torch.manual_seed(seed)
     users, items = _tables(n_users, n_items, seed)
@@ -78,6 +87,16 @@ def synthetic_bundle(
     counts = np.sort(np.random.default_rng(seed).zipf(1.3, n_items).astype(np.int64))[::-1].copy()
     is_tail = np.ones(n_items, dtype=bool)
     is_tail[: n_items // 5] = False
+    history = None
+    extra: dict[str, object] = {"dataset": f"bench-random-{n_items}", "note": "random weights"}
+    if history_per_user > 0:
+        h = min(history_per_user, n_items)
+        rng = np.random.default_rng(seed + 1)
+        items_h = np.concatenate(
+            [np.sort(rng.choice(n_items, size=h, replace=False)) for _ in range(n_users)]
+        ).astype(np.int64)
+        history = (np.arange(0, n_users * h + 1, h, dtype=np.int64), items_h)
+        extra["history_per_user"] = history_per_user
     return write_bundle(
         out,
         kind="mirec",
@@ -91,5 +110,6 @@ def synthetic_bundle(
         train_counts=counts,
         is_tail=is_tail,
         lambda_p=0.5,
-        manifest_extra={"dataset": f"bench-random-{n_items}", "note": "random weights"},
+        manifest_extra=extra,
+        user_history=history,
     )
