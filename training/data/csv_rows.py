@@ -73,28 +73,45 @@ def read_csv_rows(
     """
     if len(delimiter) != 1:
         raise DataError(f"the separator must be a single character, got {delimiter!r}", path=path)
-    text = decode(read_bytes(path), encoding, path)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    # newline="" keeps "\r\n" inside lines for csv and never splits on other Unicode breaks, so
-    # line numbers match what an editor shows.
-    lines = list(io.StringIO(text, newline=""))
-    repaired = 0
-    if repair is not None:
-        # Known defects of a format are fixed line by line before parsing; lines stay 1:1.
-        for k, line in enumerate(lines):
-            body = line.rstrip("\r\n")
-            fixed = repair(body)
-            if fixed is not None and fixed != body:
-                lines[k] = fixed + line[len(body) :]
-                repaired += 1
+    lines = _lines(path, encoding)
+    repaired = _repair_lines(lines, repair) if repair is not None else 0
     if trailing_sep:
         repaired += _strip_trailing_separator(lines, delimiter)
     fast = _read_simple(path, lines, delimiter, required)
     if fast is not None:
         return CsvRows(path, delimiter, fast[0], fast[1], fast[2], repaired)
-    reader = csv.reader(lines, delimiter=delimiter, quotechar='"')
+    header, rows, numbers = _read_tracked(path, lines, delimiter, required, single_line)
+    return CsvRows(path, delimiter, header, rows, numbers, repaired)
 
+
+def _lines(path: Path, encoding: str) -> list[str]:
+    """The decoded file's lines (terminators kept, a leading BOM dropped)."""
+    text = decode(read_bytes(path), encoding, path)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    # newline="" keeps "\r\n" inside lines for csv and never splits on other Unicode breaks, so
+    # line numbers match what an editor shows.
+    return list(io.StringIO(text, newline=""))
+
+
+def _repair_lines(lines: list[str], repair: Repair) -> int:
+    """Known defects of a format, fixed line by line before parsing (in place; lines stay 1:1).
+    Returns how many lines changed."""
+    repaired = 0
+    for k, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        fixed = repair(body)
+        if fixed is not None and fixed != body:
+            lines[k] = fixed + line[len(body) :]
+            repaired += 1
+    return repaired
+
+
+def _read_tracked(
+    path: Path, lines: list[str], delimiter: str, required: Sequence[str], single_line: bool
+) -> tuple[tuple[str, ...], list[list[str]], list[int]]:
+    """The general case: blank lines, quoted newlines and bad rows, tracking each row's line."""
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"')
     header: tuple[str, ...] | None = None
     rows: list[list[str]] = []
     numbers: list[int] = []
@@ -120,29 +137,40 @@ def read_csv_rows(
             continue
         # Wrong field count, or (line-based formats) an unbalanced quote that ran over lines:
         # re-read each affected line on its own.
-        for number in range(start, end + 1):
-            raw = lines[number - 1].rstrip("\r\n")
-            if not raw.strip():
-                continue
-            fields = _parse_line(raw, delimiter)
-            if fields is None:
-                raise DataError(
-                    "unbalanced quote: a quoted field is not closed on this line",
-                    path=path,
-                    line=number,
-                )
-            if len(fields) != len(header):
-                raise DataError(
-                    f"expected {len(header)} {delimiter!r}-separated fields (as in the header), "
-                    f"got {len(fields)}",
-                    path=path,
-                    line=number,
-                )
+        for fields, number in _reread(path, lines, start, end, delimiter, len(header)):
             rows.append(fields)
             numbers.append(number)
     if header is None:
         raise DataError("empty file: expected a header row", path=path)
-    return CsvRows(path, delimiter, header, rows, numbers, repaired)
+    return header, rows, numbers
+
+
+def _reread(
+    path: Path, lines: list[str], start: int, end: int, delimiter: str, width: int
+) -> list[tuple[list[str], int]]:
+    """Lines ``start..end`` (1-based) parsed one by one, each as wide as the header; else a
+    DataError naming the first bad line."""
+    out: list[tuple[list[str], int]] = []
+    for number in range(start, end + 1):
+        raw = lines[number - 1].rstrip("\r\n")
+        if not raw.strip():
+            continue
+        fields = _parse_line(raw, delimiter)
+        if fields is None:
+            raise DataError(
+                "unbalanced quote: a quoted field is not closed on this line",
+                path=path,
+                line=number,
+            )
+        if len(fields) != width:
+            raise DataError(
+                f"expected {width} {delimiter!r}-separated fields (as in the header), "
+                f"got {len(fields)}",
+                path=path,
+                line=number,
+            )
+        out.append((fields, number))
+    return out
 
 
 def _strip_trailing_separator(lines: list[str], delimiter: str) -> int:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 
 from models.feature_table import CategoricalField
 from training.config import CsvConfig
 from training.data.buckets import parse_int
-from training.data.csv_rows import read_csv_rows
+from training.data.csv_rows import CsvRows, read_csv_rows
 from training.data.dataset import Dataset
 from training.data.errors import DataError
 from training.data.indexing import (
@@ -51,15 +51,11 @@ def _interactions(path: Path, cfg: CsvConfig) -> _Interactions:
     """The interaction rows: thresholded on ``min_weight``, then duplicates collapsed."""
     if cfg.user_col == cfg.item_col:
         raise DataError(f"csv.user_col and csv.item_col are both {cfg.user_col!r}", path=path)
-    required = [cfg.user_col, cfg.item_col]
-    for extra in (cfg.timestamp_col, cfg.weight_col):
-        if extra is not None:
-            required.append(extra)
     f = read_csv_rows(
         path,
         delimiter=cfg.file_sep("interactions"),
         encoding=cfg.file_encoding("interactions"),
-        required=required,
+        required=_interaction_columns(cfg),
         trailing_sep=True,
     )
     iu, ii = f.column(cfg.user_col), f.column(cfg.item_col)
@@ -71,45 +67,19 @@ def _interactions(path: Path, cfg: CsvConfig) -> _Interactions:
     weights: list[float] = []
     below = 0
     for row, number in zip(f.rows, f.line_numbers, strict=True):
-        user, item = row[iu].strip(), row[ii].strip()
-        if not user:
-            raise DataError(f"empty user id in column {cfg.user_col!r}", path=path, line=number)
-        if not item:
-            raise DataError(f"empty item id in column {cfg.item_col!r}", path=path, line=number)
+        user, item = _ids(row, iu, ii, cfg, path, number)
         if iw is not None:
-            try:
-                w = float(row[iw])
-            except ValueError:
-                raise DataError(
-                    f"column {cfg.weight_col!r}: not a number: {row[iw]!r}", path=path, line=number
-                ) from None
-            if not np.isfinite(w):
-                raise DataError(
-                    f"column {cfg.weight_col!r}: not finite: {row[iw]!r}", path=path, line=number
-                )
+            w = _weight(row[iw], cfg, path, number)
             if cfg.min_weight is not None and w < cfg.min_weight:
                 below += 1
                 continue
             weights.append(w)
         if it is not None:
-            ts = parse_int(row[it])
-            if ts is None:
-                raise DataError(
-                    f"column {cfg.timestamp_col!r}: timestamp is not an integer: {row[it]!r}",
-                    path=path,
-                    line=number,
-                )
-            stamps.append(ts)
+            stamps.append(_timestamp(row[it], cfg, path, number))
         users.append(user)
         items.append(item)
     if not users:
-        if below:
-            raise DataError(
-                f"no interactions left: all {below} rows have {cfg.weight_col} < "
-                f"csv.min_weight ({cfg.min_weight})",
-                path=path,
-            )
-        raise DataError("no interactions (only a header)", path=path)
+        _raise_no_interactions(below, cfg, path)
     u, i = np.asarray(users), np.asarray(items)
     ts_arr = np.asarray(stamps, dtype=np.int64) if it is not None else None
     w_arr = np.asarray(weights, dtype=np.float64) if iw is not None else None
@@ -117,6 +87,62 @@ def _interactions(path: Path, cfg: CsvConfig) -> _Interactions:
     if cfg.duplicates == "collapse":
         u, i, ts_arr, w_arr, duplicates = _collapse(u, i, ts_arr, w_arr)
     return _Interactions(u, i, ts_arr, w_arr, below, duplicates)
+
+
+def _interaction_columns(cfg: CsvConfig) -> list[str]:
+    """The interactions file's required columns: user, item, then timestamp and weight if set."""
+    required = [cfg.user_col, cfg.item_col]
+    for extra in (cfg.timestamp_col, cfg.weight_col):
+        if extra is not None:
+            required.append(extra)
+    return required
+
+
+def _ids(
+    row: list[str], iu: int, ii: int, cfg: CsvConfig, path: Path, number: int
+) -> tuple[str, str]:
+    """The row's (user, item) ids, stripped; empty ones are errors naming the line."""
+    user, item = row[iu].strip(), row[ii].strip()
+    if not user:
+        raise DataError(f"empty user id in column {cfg.user_col!r}", path=path, line=number)
+    if not item:
+        raise DataError(f"empty item id in column {cfg.item_col!r}", path=path, line=number)
+    return user, item
+
+
+def _weight(raw: str, cfg: CsvConfig, path: Path, number: int) -> float:
+    """A ``weight_col`` value: a finite number, else a DataError naming the line."""
+    try:
+        w = float(raw)
+    except ValueError:
+        raise DataError(
+            f"column {cfg.weight_col!r}: not a number: {raw!r}", path=path, line=number
+        ) from None
+    if not np.isfinite(w):
+        raise DataError(f"column {cfg.weight_col!r}: not finite: {raw!r}", path=path, line=number)
+    return w
+
+
+def _timestamp(raw: str, cfg: CsvConfig, path: Path, number: int) -> int:
+    """A ``timestamp_col`` value: an integer, else a DataError naming the line."""
+    ts = parse_int(raw)
+    if ts is None:
+        raise DataError(
+            f"column {cfg.timestamp_col!r}: timestamp is not an integer: {raw!r}",
+            path=path,
+            line=number,
+        )
+    return ts
+
+
+def _raise_no_interactions(below: int, cfg: CsvConfig, path: Path) -> NoReturn:
+    if below:
+        raise DataError(
+            f"no interactions left: all {below} rows have {cfg.weight_col} < "
+            f"csv.min_weight ({cfg.min_weight})",
+            path=path,
+        )
+    raise DataError("no interactions (only a header)", path=path)
 
 
 def _collapse(
@@ -181,51 +207,18 @@ def _features(
         required=[key],
         trailing_sep=True,
     )
-    for name in multi:
-        if name not in f.header:
-            raise DataError(
-                f"{multi_setting} lists column {name!r}, which is not in the file; "
-                f"columns found: {list(f.header)}",
-                path=path,
-            )
-    if key in multi:
-        raise DataError(f"{multi_setting} lists the key column {key!r}", path=path)
+    _check_multi(f, key, multi, multi_setting)
     ik = f.column(key)
     listed = cfg.item_feature_cols if id_name == "item_id" else cfg.user_feature_cols
     setting = f"csv.{id_name.split('_')[0]}_feature_cols"
-    if listed is not None:
-        for name in listed:
-            if name not in f.header or name == key:
-                raise DataError(
-                    f"{setting} lists column {name!r}, which is not a feature column of the file; "
-                    f"columns found: {list(f.header)}",
-                    path=path,
-                )
-        names = [c for c in f.header if c in listed]
-    else:
-        names = [c for c in f.header if c != key]
-    for c in names:
-        if not c:
-            raise DataError("a feature column has an empty name in the header", path=path)
-        if c == id_name:
-            raise DataError(
-                f"feature column {c!r} clashes with the id field {id_name!r}; rename it",
-                path=path,
-            )
+    names = _feature_names(f, key, listed, setting, id_name)
     single: dict[str, dict[str, str]] = {c: {} for c in names if c not in multi}
     multi_values: dict[str, dict[str, tuple[str, ...]]] = {c: {} for c in names if c in multi}
     index = {c: f.header.index(c) for c in names}
     first_line: dict[str, int] = {}
     for row, number in zip(f.rows, f.line_numbers, strict=True):
         k = row[ik].strip()
-        if not k:
-            raise DataError(f"empty key in column {key!r}", path=path, line=number)
-        if k in first_line:
-            raise DataError(
-                f"duplicate key {k!r} in column {key!r} (first on line {first_line[k]})",
-                path=path,
-                line=number,
-            )
+        _check_key(k, key, first_line, path, number)
         first_line[k] = number
         for c, values in single.items():
             values[k] = row[index[c]].strip()
@@ -233,29 +226,91 @@ def _features(
             parts = (p.strip() for p in row[index[c]].split(cfg.multi_sep))
             bags[k] = tuple(dict.fromkeys(p for p in parts if p))  # dedupe, keep order
     for c, values in single.items():
-        filled = [v for v in values.values() if v]
-        if (
-            listed is None
-            and len(filled) >= UNIQUE_WARN_MIN_ROWS
-            and len(set(filled)) == len(filled)
-        ):
-            log.warning(
-                "%s: column %r has a different value on every row (a name or URL?): as a "
-                "categorical feature it cannot generalise; list the columns to use in %s",
-                path,
-                c,
-                setting,
-            )
-        if c not in multi and sum(cfg.multi_sep in v for v in filled) > len(filled) // 2:
-            log.warning(
-                "%s: column %r looks multi-valued (%r in most rows) but is not in %s: "
-                "each whole value is one category",
-                path,
-                c,
-                cfg.multi_sep,
-                multi_setting,
-            )
+        _warn_suspicious(path, c, values, cfg, listed is None, setting, multi_setting)
     return _FeatureColumns(names, single, multi_values)
+
+
+def _check_multi(f: CsvRows, key: str, multi: list[str], multi_setting: str) -> None:
+    """Every column listed as multi-valued is in the file and is not the key."""
+    for name in multi:
+        if name not in f.header:
+            raise DataError(
+                f"{multi_setting} lists column {name!r}, which is not in the file; "
+                f"columns found: {list(f.header)}",
+                path=f.path,
+            )
+    if key in multi:
+        raise DataError(f"{multi_setting} lists the key column {key!r}", path=f.path)
+
+
+def _feature_names(
+    f: CsvRows, key: str, listed: list[str] | None, setting: str, id_name: str
+) -> list[str]:
+    """The feature columns in header order: those ``listed`` (each must be a non-key column of
+    the file), else every non-key column; none may be unnamed or clash with ``id_name``."""
+    if listed is not None:
+        for name in listed:
+            if name not in f.header or name == key:
+                raise DataError(
+                    f"{setting} lists column {name!r}, which is not a feature column of the file; "
+                    f"columns found: {list(f.header)}",
+                    path=f.path,
+                )
+        names = [c for c in f.header if c in listed]
+    else:
+        names = [c for c in f.header if c != key]
+    for c in names:
+        if not c:
+            raise DataError("a feature column has an empty name in the header", path=f.path)
+        if c == id_name:
+            raise DataError(
+                f"feature column {c!r} clashes with the id field {id_name!r}; rename it",
+                path=f.path,
+            )
+    return names
+
+
+def _check_key(k: str, key: str, first_line: dict[str, int], path: Path, number: int) -> None:
+    """A feature row's key is non-empty and not seen on an earlier line."""
+    if not k:
+        raise DataError(f"empty key in column {key!r}", path=path, line=number)
+    if k in first_line:
+        raise DataError(
+            f"duplicate key {k!r} in column {key!r} (first on line {first_line[k]})",
+            path=path,
+            line=number,
+        )
+
+
+def _warn_suspicious(
+    path: Path,
+    c: str,
+    values: dict[str, str],
+    cfg: CsvConfig,
+    unlisted: bool,
+    setting: str,
+    multi_setting: str,
+) -> None:
+    """Warn when single-valued column ``c`` looks like an identifier (only when the feature
+    columns were not listed) or looks multi-valued."""
+    filled = [v for v in values.values() if v]
+    if unlisted and len(filled) >= UNIQUE_WARN_MIN_ROWS and len(set(filled)) == len(filled):
+        log.warning(
+            "%s: column %r has a different value on every row (a name or URL?): as a "
+            "categorical feature it cannot generalise; list the columns to use in %s",
+            path,
+            c,
+            setting,
+        )
+    if sum(cfg.multi_sep in v for v in filled) > len(filled) // 2:
+        log.warning(
+            "%s: column %r looks multi-valued (%r in most rows) but is not in %s: "
+            "each whole value is one category",
+            path,
+            c,
+            cfg.multi_sep,
+            multi_setting,
+        )
 
 
 def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:

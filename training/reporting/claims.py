@@ -74,101 +74,95 @@ def _dataset(path: Path) -> str:
     return str(json.loads(path.read_text(encoding="utf-8")).get("dataset", "?"))
 
 
+HR50 = ("HR@50",)
+HR_NDCG50 = ("HR@50", "NDCG@50")
+ALL_TAIL = ("all", "tail")
+TAIL_ALL_HEAD = ("tail", "all", "head")
+
+
+def _grid(
+    rows: dict[str, Row],
+    pairs: list[tuple[str, str]],
+    slices: tuple[str, ...],
+    metrics: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """``compare`` over every (a, b) pair, then slice, then metric, in that nesting order."""
+    return [compare(rows, a, b, sl, m) for a, b in pairs for sl in slices for m in metrics]
+
+
+def _question(text: str, comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"question": text, "comparisons": comparisons}
+
+
+def _ssl_main_questions(main: Path) -> list[dict[str, Any]]:
+    rows = _rows(main)
+    on = f" ({_dataset(main)}, {next(iter(rows.values()))['n_seeds']} seeds)" if rows else ""
+    return [
+        _question(
+            "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?" + on,
+            _grid(rows, [("ssl_cfm", "two_tower")], TAIL_ALL_HEAD, HR50),
+        ),
+        _question("Does CFM beat RFM?" + on, _grid(rows, [("ssl_cfm", "ssl_rfm")], ALL_TAIL, HR50)),
+        _question(
+            "Does SSL beat FD and SO (the paper's other baselines)?" + on,
+            _grid(rows, [("ssl_cfm", "fd"), ("ssl_cfm", "so")], ALL_TAIL, HR50),
+        ),
+    ]
+
+
+def _ssl_sweep_questions(sweeps: Path) -> list[dict[str, Any]]:
+    sw = _rows(sweeps)
+    son = f" ({_dataset(sweeps)}, 1 seed)"
+    sizes = [(f"ssl_cfm_{p}pct", f"two_tower_{p}pct") for p in (10, 50, 100)]
+    alphas = {
+        "0.1": "ssl_cfm_alpha0.1",
+        "0.3": "ssl_cfm_100pct",
+        "1": "ssl_cfm_alpha1",
+        "3": "ssl_cfm_alpha3",
+    }
+    return [
+        _question(
+            "Does the gain grow when training data shrinks (10% / 50% / 100%)?" + son,
+            _grid(sw, sizes, ALL_TAIL, ("HR@10", "HR@50")),
+        ),
+        _question(
+            "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?" + son,
+            _grid(sw, [(v, "two_tower_100pct") for v in alphas.values()], ("head", "tail"), HR50),
+        ),
+    ]
+
+
+def _ssl_tuning_question(tuning: Path) -> dict[str, Any]:
+    tu = _rows(tuning)
+    pairs = [
+        (n, "two_tower_logq" if "logq" in n else "two_tower_100pct")
+        for n in tu
+        if n.startswith("ssl_")
+    ]
+    return _question(
+        f"Other settings tried (dr, τ, SSL batch size, logQ) ({_dataset(tuning)}, 1 seed)",
+        _grid(tu, pairs, ALL_TAIL, HR50),
+    )
+
+
+def _ssl_logq_question(logq: Path) -> dict[str, Any]:
+    return _question(
+        f"With a logQ-corrected baseline ({_dataset(logq)}, 3 seeds): does "
+        "ssl_cfm lift tail HR@50 without losing overall?",
+        _grid(_rows(logq), [("ssl_cfm_logq", "two_tower_logq")], TAIL_ALL_HEAD, HR_NDCG50),
+    )
+
+
 def ssl_claims(
     main: Path, sweeps: Path | None, tuning: Path | None = None, logq: Path | None = None
 ) -> dict[str, Any]:
-    rows = _rows(main)
-    on = f" ({_dataset(main)}, {next(iter(rows.values()))['n_seeds']} seeds)" if rows else ""
-    q: list[dict[str, Any]] = []
-    q.append(
-        {
-            "question": "Does ssl_cfm beat two_tower on tail HR@50 without losing overall HR@50?"
-            + on,
-            "comparisons": [
-                compare(rows, "ssl_cfm", "two_tower", "tail", "HR@50"),
-                compare(rows, "ssl_cfm", "two_tower", "all", "HR@50"),
-                compare(rows, "ssl_cfm", "two_tower", "head", "HR@50"),
-            ],
-        }
-    )
-    q.append(
-        {
-            "question": "Does CFM beat RFM?" + on,
-            "comparisons": [
-                compare(rows, "ssl_cfm", "ssl_rfm", s, "HR@50") for s in ("all", "tail")
-            ],
-        }
-    )
-    q.append(
-        {
-            "question": "Does SSL beat FD and SO (the paper's other baselines)?" + on,
-            "comparisons": [
-                compare(rows, "ssl_cfm", b, s, "HR@50")
-                for b in ("fd", "so")
-                for s in ("all", "tail")
-            ],
-        }
-    )
+    q = _ssl_main_questions(main)
     if sweeps is not None and sweeps.exists():
-        sw = _rows(sweeps)
-        son = f" ({_dataset(sweeps)}, 1 seed)"
-        q.append(
-            {
-                "question": "Does the gain grow when training data shrinks (10% / 50% / 100%)?"
-                + son,
-                "comparisons": [
-                    compare(sw, f"ssl_cfm_{p}pct", f"two_tower_{p}pct", s, m)
-                    for p in (10, 50, 100)
-                    for s in ("all", "tail")
-                    for m in ("HR@10", "HR@50")
-                ],
-            }
-        )
-        alphas = {
-            "0.1": "ssl_cfm_alpha0.1",
-            "0.3": "ssl_cfm_100pct",
-            "1": "ssl_cfm_alpha1",
-            "3": "ssl_cfm_alpha3",
-        }
-        q.append(
-            {
-                "question": "How does α ∈ {0.1, 0.3, 1, 3} move head and tail?" + son,
-                "comparisons": [
-                    compare(sw, v, "two_tower_100pct", s, "HR@50")
-                    for v in alphas.values()
-                    for s in ("head", "tail")
-                ],
-            }
-        )
+        q += _ssl_sweep_questions(sweeps)
     if tuning is not None and tuning.exists():
-        tu = _rows(tuning)
-        ton = f" ({_dataset(tuning)}, 1 seed)"
-        q.append(
-            {
-                "question": "Other settings tried (dr, τ, SSL batch size, logQ)" + ton,
-                "comparisons": [
-                    compare(
-                        tu, n, "two_tower_logq" if "logq" in n else "two_tower_100pct", s, "HR@50"
-                    )
-                    for n in tu
-                    if n.startswith("ssl_")
-                    for s in ("all", "tail")
-                ],
-            }
-        )
+        q.append(_ssl_tuning_question(tuning))
     if logq is not None and logq.exists():
-        lq = _rows(logq)
-        q.append(
-            {
-                "question": f"With a logQ-corrected baseline ({_dataset(logq)}, 3 seeds): does "
-                "ssl_cfm lift tail HR@50 without losing overall?",
-                "comparisons": [
-                    compare(lq, "ssl_cfm_logq", "two_tower_logq", s, m)
-                    for s in ("tail", "all", "head")
-                    for m in ("HR@50", "NDCG@50")
-                ],
-            }
-        )
+        q.append(_ssl_logq_question(logq))
     return {
         "kind": "ssl",
         "sources": [str(x) for x in (main, sweeps, tuning, logq) if x],
@@ -189,98 +183,94 @@ def _two_stage(history: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _mirec_main_questions(main: Path) -> list[dict[str, Any]]:
+    rows = _rows(main)
+    ablations = [
+        ("meta_only", "few_shot"),
+        ("curriculum_only", "few_shot"),
+        ("mirec", "meta_only"),
+        ("mirec", "curriculum_only"),
+        ("mirec", "many_shot"),
+    ]
+    return [
+        _question(
+            "Does MIRec lift tail HR@50 and NDCG@50 over two_tower without lowering "
+            "overall and head?",
+            _grid(rows, [("mirec", "two_tower")], TAIL_ALL_HEAD, HR_NDCG50),
+        ),
+        _question(
+            "The same against many_shot (θ* alone: the same towers with logQ, the "
+            "model MIRec starts from)",
+            _grid(rows, [("mirec", "many_shot")], TAIL_ALL_HEAD, HR_NDCG50),
+        ),
+        _question(
+            "Are meta-learning and curriculum each positive, and best together?",
+            _grid(rows, ablations, ALL_TAIL, HR50),
+        ),
+    ]
+
+
+def _mirec_tuning_question(tuning: Path) -> dict[str, Any]:
+    tu = _rows(tuning)
+    pairs = [(n, "mirec") for n in tu if n.startswith("mirec_try_")]
+    return _question(
+        f"Settings tried ({_dataset(tuning)}, 1 seed, against mirec with the "
+        "defaults; head_fraction also moves the head/tail slices): λ, local steps, "
+        "F's width, k",
+        _grid(tu, pairs, ALL_TAIL, HR50),
+    )
+
+
+def _two_stage_curves(records_dir: Path) -> dict[str, Any]:
+    """Per curriculum, the two-stage descent of the seed-0 mirec record."""
+    curves = {}
+    for f in sorted(records_dir.glob("mirec*-s0-*.json")):
+        rec = json.loads(f.read_text())
+        if rec.get("config", {}).get("model", {}).get("kind") != "mirec":
+            continue
+        cur = rec["config"]["mirec"]["curriculum"]
+        if rec["variant"] in ("mirec", f"mirec_{cur}"):
+            curves[cur] = _two_stage(rec["training"]["history"])
+    return curves
+
+
+def _lambda_p_sweep(records_dir: Path) -> dict[str, Any] | None:
+    """The mirec variant's λ_p sweep, averaged over seeds; ``None`` when no record has one."""
+    sweeps = [
+        rec["lambda_p_sweep"]
+        for f in sorted(records_dir.glob("mirec-s*-*.json"))
+        if (rec := json.loads(f.read_text())).get("variant") == "mirec"
+        and rec.get("lambda_p_sweep")
+    ]
+    if not sweeps:
+        return None
+    lams = [row["lambda_p"] for row in sweeps[0]]
+    return {
+        "n_seeds": len(sweeps),
+        "rows": [{"lambda_p": lam, **_sweep_means(sweeps, i)} for i, lam in enumerate(lams)],
+    }
+
+
+def _sweep_means(sweeps: list[list[dict[str, Any]]], i: int) -> dict[str, float]:
+    return {
+        f"{sl}_HR@50": sum(sw[i][f"{sl}_HR@50"] for sw in sweeps) / len(sweeps)
+        for sl in ("all", "head", "tail")
+    }
+
+
 def mirec_claims(
     main: Path, records_dir: Path | None, tuning: Path | None = None
 ) -> dict[str, Any]:
-    rows = _rows(main)
-    q: list[dict[str, Any]] = []
-    q.append(
-        {
-            "question": "Does MIRec lift tail HR@50 and NDCG@50 over two_tower without lowering "
-            "overall and head?",
-            "comparisons": [
-                compare(rows, "mirec", "two_tower", s, m)
-                for s in ("tail", "all", "head")
-                for m in ("HR@50", "NDCG@50")
-            ],
-        }
-    )
-    q.append(
-        {
-            "question": "The same against many_shot (θ* alone: the same towers with logQ, the "
-            "model MIRec starts from)",
-            "comparisons": [
-                compare(rows, "mirec", "many_shot", s, m)
-                for s in ("tail", "all", "head")
-                for m in ("HR@50", "NDCG@50")
-            ],
-        }
-    )
-    q.append(
-        {
-            "question": "Are meta-learning and curriculum each positive, and best together?",
-            "comparisons": [
-                compare(rows, a, b, s, "HR@50")
-                for a, b in (
-                    ("meta_only", "few_shot"),
-                    ("curriculum_only", "few_shot"),
-                    ("mirec", "meta_only"),
-                    ("mirec", "curriculum_only"),
-                    ("mirec", "many_shot"),
-                )
-                for s in ("all", "tail")
-            ],
-        }
-    )
+    q = _mirec_main_questions(main)
     if tuning is not None and tuning.exists():
-        tu = _rows(tuning)
-        q.append(
-            {
-                "question": f"Settings tried ({_dataset(tuning)}, 1 seed, against mirec with the "
-                "defaults; head_fraction also moves the head/tail slices): λ, local steps, "
-                "F's width, k",
-                "comparisons": [
-                    compare(tu, n, "mirec", s, m)
-                    for n in tu
-                    if n.startswith("mirec_try_")
-                    for s in ("all", "tail")
-                    for m in ("HR@50",)
-                ],
-            }
-        )
+        q.append(_mirec_tuning_question(tuning))
     sources = [str(x) for x in (main, tuning) if x]
     out: dict[str, Any] = {"kind": "mirec", "sources": sources, "questions": q}
     if records_dir is not None:
-        curves = {}
-        for f in sorted(records_dir.glob("mirec*-s0-*.json")):
-            rec = json.loads(f.read_text())
-            if rec.get("config", {}).get("model", {}).get("kind") != "mirec":
-                continue
-            cur = rec["config"]["mirec"]["curriculum"]
-            if rec["variant"] in ("mirec", f"mirec_{cur}"):
-                curves[cur] = _two_stage(rec["training"]["history"])
-        out["two_stage_descent"] = curves
-        sweeps = [
-            rec["lambda_p_sweep"]
-            for f in sorted(records_dir.glob("mirec-s*-*.json"))
-            if (rec := json.loads(f.read_text())).get("variant") == "mirec"
-            and rec.get("lambda_p_sweep")
-        ]
-        if sweeps:
-            lams = [row["lambda_p"] for row in sweeps[0]]
-            out["lambda_p_sweep"] = {
-                "n_seeds": len(sweeps),
-                "rows": [
-                    {
-                        "lambda_p": lam,
-                        **{
-                            f"{sl}_HR@50": sum(sw[i][f"{sl}_HR@50"] for sw in sweeps) / len(sweeps)
-                            for sl in ("all", "head", "tail")
-                        },
-                    }
-                    for i, lam in enumerate(lams)
-                ],
-            }
+        out["two_stage_descent"] = _two_stage_curves(records_dir)
+        sweep = _lambda_p_sweep(records_dir)
+        if sweep is not None:
+            out["lambda_p_sweep"] = sweep
     return out
 
 
