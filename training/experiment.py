@@ -32,6 +32,7 @@ import numpy as np
 
 from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
 from training.pipeline import configure_logging, test_metrics, train_model
+from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, results_document, write_results
 from training.trainers.distributed import DistContext
@@ -214,7 +215,7 @@ def run_experiment(
                 dkey = json.dumps(cfg.to_dict()["data"], sort_keys=True)
                 if dkey not in prepared:
                     prepared[dkey] = prepare(cfg.data)
-                p = prepared[dkey]
+                p = with_features(prepared[dkey], cfg.model.features)
                 rec, exported = run_one(cfg, p, spec.cache_dir)
                 rec["variant"], rec["seed"] = v.name, seed
                 if v.name in spec.bundles and seed == (v.seeds or spec.seeds)[0]:

@@ -41,6 +41,7 @@ from training.trainers.curriculum import Curriculum, build_curriculum
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
+from training.trainers.lambda_rule import choose_lambda_p
 from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
 from training.trainers.slice_loss import slice_losses
 from training.trainers.two_tower import (
@@ -191,7 +192,7 @@ def validate_blend(
 def sweep_lambda_p(
     model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig
 ) -> tuple[float, list[dict[str, float]]]:
-    """Validation metrics for λ_p in 0, 0.1, …, 1; the best λ_p by validation NDCG@50."""
+    """Validation metrics for λ_p in 0, 0.1, …, 1; the λ_p chosen by ``mirec.lambda_p_rule``."""
     rows = []
     for lam in LAMBDA_GRID:
         r = validate_blend(model, t, p, cfg, lam)
@@ -202,8 +203,8 @@ def sweep_lambda_p(
                 **{f"{s}_NDCG@50": r.metrics[s]["NDCG@50"] for s in r.metrics},
             }
         )
-    best = max(rows, key=lambda r: r["all_NDCG@50"])
-    return float(best["lambda_p"]), rows
+    mc = cfg.mirec
+    return choose_lambda_p(rows, mc.lambda_p_rule, mc.lambda_p_epsilon), rows
 
 
 def train_few_shot(
@@ -356,6 +357,8 @@ def train_mirec(
         },
         manifest_extra={
             "lambda_p_sweep": sweep,
+            "lambda_p_rule": mc.lambda_p_rule if mc.tune_lambda_p else "fixed",
+            "lambda_p_epsilon": mc.lambda_p_epsilon,
             "meta_kind": mc.meta,
             "meta_hidden": mc.meta_hidden,
         },
