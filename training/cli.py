@@ -87,7 +87,14 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 def cmd_frontier(args: argparse.Namespace) -> int:
     from training.frontier.run import run_frontier
 
-    doc = run_frontier(Path(args.config), overrides=args.set, cached_only=args.cached_only)
+    doc = run_frontier(
+        Path(args.config),
+        overrides=args.set,
+        cached_only=args.cached_only,
+        only=args.only.split(",") if args.only else None,
+        only_seeds=args.seeds,
+        skip_references=args.skip_references,
+    )
     n = sum(len(r) for r in doc["variants"].values())
     state = "complete" if doc["complete"] else "partial"
     print(f"{len(doc['references'])} references, {n} runs ({state})")
@@ -211,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--cached-only", action="store_true", help="train nothing; tabulate the cached runs"
     )
+    sp.add_argument("--only", default=None, help="train only these variants (comma-separated)")
+    sp.add_argument("--seeds", nargs="+", type=int, default=None, help="train only these seeds")
+    sp.add_argument("--skip-references", action="store_true", help="compute no reference")
     sp.set_defaults(func=cmd_frontier)
 
     sp = sub.add_parser("pareto", help="frontier JSON -> (overall, tail) HR@50 Pareto figure")

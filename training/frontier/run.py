@@ -89,8 +89,19 @@ def _data_key(data: dict[str, Any]) -> str:
 
 
 def run_frontier(
-    path: Path, overrides: list[str] | None = None, cached_only: bool = False
+    path: Path,
+    overrides: list[str] | None = None,
+    cached_only: bool = False,
+    only: list[str] | None = None,
+    only_seeds: list[int] | None = None,
+    skip_references: bool = False,
 ) -> dict[str, Any]:
+    """Train what is missing (or nothing, ``cached_only``) and write the document from the cache.
+
+    ``only`` / ``only_seeds`` / ``skip_references`` restrict what this invocation trains (to split
+    a table between worker processes sharing the cache); the document always lists everything
+    cached for the whole file.
+    """
     configure_logging()
     spec = load_experiment(path, overrides)
     fr = load_frontier(path)
@@ -116,7 +127,7 @@ def run_frontier(
         f = cache / f"ref-{name}-{dkey}-{gkey}.json"
         if f.exists():
             refs[name] = json.loads(f.read_text())
-        elif cached_only:
+        elif cached_only or skip_references:
             complete = False
         else:
             from training.frontier.references import run_reference
@@ -135,7 +146,9 @@ def run_frontier(
             if f.exists():
                 recs.append(json.loads(f.read_text()))
                 continue
-            if cached_only:
+            if cached_only or (only and v.name not in only) or (
+                only_seeds is not None and seed not in only_seeds
+            ):
                 complete = False
                 continue
             p = with_features(data(cfg.to_dict()["data"]), cfg.model.features)

@@ -27,7 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from models.feature_batch import FeatureBatch
-from models.losses import batch_softmax_loss, embedding_mse_loss
+from models.losses import batch_softmax_loss, embedding_mse_loss, full_softmax_loss
 from models.mirec import MIRec
 from models.spec import field_specs
 from models.two_tower import TwoTower
@@ -235,7 +235,16 @@ def train_few_shot(
     n_epochs = mc.few_shot_epochs if mc.few_shot_epochs is not None else cfg.train.epochs
     use_logq = mc.few_shot_logq
 
-    def rec_loss(u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor) -> torch.Tensor:
+    def rec_loss(
+        u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor, meta: bool = False
+    ) -> torch.Tensor:
+        if cfg.model.negatives == "full":
+            # Exact softmax over the catalogue through the same path as v: few-shot item tower,
+            # then the meta map F_i on the joint step. [N, d]; single process only.
+            all_v = model.few_shot.item_embed(t.item_table.all_rows())
+            if meta:
+                all_v = model.f_item(all_v)
+            return full_softmax_loss(u, all_v, i_idx.to(u.device), temperature=temp)
         return batch_softmax_loss(
             ctx.gather_rows(u),
             ctx.gather_rows(v),
@@ -273,7 +282,7 @@ def train_few_shot(
                 loss.backward()
                 opt.step()
             fu, fv, u_star, v_star = step(ub, ib, True)  # joint step on (θ, w)
-            loss = mc.lambda_ * rec_loss(fu, fv, i_idx)
+            loss = mc.lambda_ * rec_loss(fu, fv, i_idx, meta=True)
             if mc.mse:
                 assert u_star is not None and v_star is not None
                 loss = loss + embedding_mse_loss(fu, u_star) + embedding_mse_loss(fv, v_star)
