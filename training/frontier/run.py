@@ -146,8 +146,10 @@ def run_frontier(
             if f.exists():
                 recs.append(json.loads(f.read_text()))
                 continue
-            if cached_only or (only and v.name not in only) or (
-                only_seeds is not None and seed not in only_seeds
+            if (
+                cached_only
+                or (only and v.name not in only)
+                or (only_seeds is not None and seed not in only_seeds)
             ):
                 complete = False
                 continue
@@ -215,9 +217,10 @@ def summary_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         )
     for name, recs in doc["variants"].items():
         tests = [r["curve"]["points"][0]["test"] for r in recs]
-        eps = [r["training"].get("best_epoch") for r in recs]
-        runs = [len(r["training"].get("history", [])) for r in recs]
-        stopped = all(b is not None and b < n - 1 for b, n in zip(eps, runs, strict=True))
+        phases = [early_stopping(r["training"].get("history", [])) for r in recs]
+        eps = [",".join(str(b) for b, _, _ in ph) for ph in phases]
+        runs = [",".join(str(n) for _, n, _ in ph) for ph in phases]
+        stopped = all(ok for ph in phases for _, _, ok in ph)
         rows.append(
             {
                 "model": name,
@@ -232,6 +235,18 @@ def summary_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def early_stopping(history: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
+    """Per training phase (MIRec has two): (best epoch by validation NDCG@50, epochs run, whether
+    the best epoch came before the last one: stopped early rather than at the cap or budget).
+    Epochs are counted from 0 within the phase."""
+    out = []
+    for ph in sorted({h.get("phase", 1) for h in history}):
+        scores = [h.get("valid_ndcg@50", -1.0) for h in history if h.get("phase", 1) == ph]
+        best = int(np.argmax(scores))
+        out.append((best, len(scores), best < len(scores) - 1))
+    return out
 
 
 def _ms(xs: list[float]) -> tuple[float, float]:
