@@ -3,7 +3,6 @@ hand-built document."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
