@@ -36,7 +36,9 @@ dashboard-screenshot: setup browser
 
 # Head/tail bars and exposure curves of every results file, into docs/results/figures/.
 report: setup
-	$(BIN)/python -m training report --results docs/results/*.json --out docs/results/figures
+	$(BIN)/python -m training report --results $(filter-out docs/results/frontier_%,$(wildcard docs/results/*.json)) --out docs/results/figures
+	$(BIN)/python -m training pareto --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json
 
 demo: setup
 	$(BIN)/python -m training demo
@@ -46,6 +48,8 @@ results: setup
 
 # The SSL and MIRec tables on real data (hours on 2 cores; resumable: finished runs are cached
 # under runs/cache/, so rerunning only trains what is missing), then the claims pages.
+# The (overall, tail) frontier tables (references, recipes, SSL / MIRec vs matched bases + β).
+FRONTIERS := ml100k_tuning ml100k ml1m
 EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning ssl_ml100k_logq mirec_ml100k \
   mirec_ml100k_tuning mirec_ml1m
 experiments: setup
@@ -53,9 +57,15 @@ experiments: setup
 	  $(BIN)/python -m training experiment --config configs/experiments/$$e.toml \
 	    --set train.progress=false || exit 1; \
 	done
+	for f in $(FRONTIERS); do \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml \
+	    --set train.progress=false || exit 1; \
+	done
 	$(MAKE) claims report
 
 claims: setup
+	$(BIN)/python -m training frontier-claims --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml1m.json \
 	  --sweeps docs/results/ssl_ml100k_sweeps.json --tuning docs/results/ssl_ml100k_tuning.json \
 	  --logq docs/results/ssl_ml100k_logq.json --out docs/results/claims/ssl_ml1m

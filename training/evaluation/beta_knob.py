@@ -24,6 +24,7 @@ from training.protocol.prepared import Prepared
 # The relative knob's default grid (b); 0 first: the model unchanged.
 DEFAULT_GRID: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.2, 2.0)
 SCALE_SAMPLE_USERS = 512
+MATERIALISE_MAX_BYTES = 1 << 30  # 1 GiB: ML-1M's 6k × 3.7k scores are 90 MB
 
 
 def popularity_penalty(train_counts: np.ndarray) -> np.ndarray:
@@ -57,6 +58,21 @@ def score_scale(scorer: Scorer, p: Prepared) -> float:
     return s_std / pen_std if s_std > 0 and pen_std > 0 else 1.0
 
 
+def materialise(scorer: Scorer, p: Prepared, batch_size: int = 256) -> Scorer:
+    """The scorer's rows for every user computed once (float32 ``[n_users, n_items]``), so that a
+    sweep of many β values scores each user once instead of once per β. Kept lazy when the matrix
+    would exceed ``MATERIALISE_MAX_BYTES``."""
+    n_users, n_items = p.split.n_users, p.split.n_items
+    if 4 * n_users * n_items > MATERIALISE_MAX_BYTES:
+        return scorer
+    full = np.empty((n_users, n_items), dtype=np.float32)
+    for start in range(0, n_users, batch_size):
+        users = np.arange(start, min(start + batch_size, n_users), dtype=np.int64)
+        raw = scorer(users)
+        full[users] = raw.detach().cpu().numpy() if isinstance(raw, torch.Tensor) else raw
+    return lambda users: full[users]
+
+
 def point(r: EvalResult) -> dict[str, float]:
     """The metrics a trade-off point carries: overall / tail / head HR@50 and overall NDCG@50."""
     return {
@@ -79,6 +95,7 @@ def beta_curve(
     Returns ``{"scale": s, "points": [{"b", "beta", "valid": point, "test": point}, ...]}``.
     """
     scale = score_scale(scorer, p)
+    scorer = materialise(scorer, p, batch_size)
     points = []
     for b in grid:
         beta = float(b) * scale
