@@ -102,10 +102,12 @@ def cmd_frontier(args: argparse.Namespace) -> int:
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
+    from training.reporting.learning_curves import render_learning_curves
     from training.reporting.pareto import render_pareto
 
     for results in args.results:
         print(render_pareto(Path(results)))
+        print(render_learning_curves(Path(results)))
     return 0
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from training.frontier.run import early_stopping, run_frontier
 from training.reporting.frontier_claims import best_at_budget, compare
+from training.reporting.learning_curves import render_learning_curves
 from training.reporting.pareto import render_pareto
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.toml"
@@ -60,6 +61,7 @@ set = ["train.epochs=1", "model.negatives='full'"]
     again = run_frontier(spec, ["train.progress=false"], cached_only=True)
     assert again["variants"]["tt"][0]["seconds"] == rec["seconds"]
     png = render_pareto(tmp_path / "out" / "f.json")
+    assert render_learning_curves(tmp_path / "out" / "f.json").exists()
     assert png.exists() and png.stat().st_size > 10_000
 
 

@@ -303,7 +303,13 @@ def train_few_shot(
         if ctx.is_main:
             val = validate_blend(model, t, p, cfg, mc.lambda_p)
             score = val.metrics["all"]["NDCG@50"]
-            h.update({"valid_ndcg@50": score, "valid_tail_hr@50": val.metrics["tail"]["HR@50"]})
+            h.update(
+                {
+                    "valid_ndcg@50": score,
+                    "valid_hr@50": val.metrics["all"]["HR@50"],
+                    "valid_tail_hr@50": val.metrics["tail"]["HR@50"],
+                }
+            )
             if rec is not None:
                 model.eval()
                 h.update(
