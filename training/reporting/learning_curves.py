@@ -33,7 +33,8 @@ def render_learning_curves(results: Path) -> Path:
         ax.set_xlabel("epoch (MIRec: phase 1 then phase 2)")
         ax.grid(alpha=0.3)
     ax_all.set_ylabel("HR@50 (%)")
-    ax_all.legend(fontsize=7)
+    if ax_all.get_legend_handles_labels()[0]:
+        ax_all.legend(fontsize=7)
     fig.tight_layout()
     out = results.with_name(results.stem + "_curves.png")
     fig.savefig(out, dpi=110)
