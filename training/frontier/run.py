@@ -158,7 +158,8 @@ def run_frontier(
             c0 = time.perf_counter()
             rec["variant"], rec["seed"] = v.name, seed
             rec["curve"] = beta_curve(embedding_scorer(exp.user_vectors, exp.item_vectors), p, grid)
-            if cfg.model.kind == "mirec":
+            mc = cfg.mirec
+            if cfg.model.kind == "mirec" and mc.few_shot_epochs != 0 and mc.many_shot_epochs != 0:
                 rec["lambda_p_curve"] = _mirec_lambda_curve(exp, p)
             rec["curve_seconds"] = time.perf_counter() - c0
             _atomic_write(f, rec)

@@ -37,7 +37,9 @@ def curves(doc: dict[str, Any], role: str = "test") -> list[dict[str, Any]]:
     for name, recs in doc["variants"].items():
         x, y = _mean_points(recs, "curve", role)
         out.append({"label": f"{name} + β ({len(recs)} seeds)", "style": "beta", "x": x, "y": y})
-        if all("lambda_p_curve" in r for r in recs):
+        mc = recs[0]["config"].get("mirec", {})
+        blends = mc.get("few_shot_epochs") != 0 and mc.get("many_shot_epochs") != 0
+        if blends and all("lambda_p_curve" in r for r in recs):
             x, y = _mean_points(recs, "lambda_p_curve", role)
             out.append({"label": f"{name}: λ_p 0…1", "style": "lambda", "x": x, "y": y})
     for c in doc.get("curves", []):
@@ -56,23 +58,32 @@ def curves(doc: dict[str, Any], role: str = "test") -> list[dict[str, Any]]:
 
 def render_pareto(results: Path, role: str = "test") -> Path:
     doc = json.loads(results.read_text())
-    fig, ax = plt.subplots(figsize=(8.5, 6.5))
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(15, 6.5))
     styles = {
         "ref": {"linestyle": "-", "linewidth": 2.2, "alpha": 0.8},
         "beta": {"linestyle": "-", "linewidth": 1.4},
         "lambda": {"linestyle": "--", "marker": "s", "markersize": 3},
         "multi": {"linestyle": ":", "marker": "^", "markersize": 5},
     }
-    for c in curves(doc, role):
-        (line,) = ax.plot(100 * c["x"], 100 * c["y"], label=c["label"], **styles[c["style"]])
-        if c["style"] in ("ref", "beta"):
-            ax.plot(100 * c["x"][0], 100 * c["y"][0], "o", color=line.get_color())
+    lines = curves(doc, role)
+    for c in lines:
+        for a in (ax, zoom):
+            (line,) = a.plot(100 * c["x"], 100 * c["y"], label=c["label"], **styles[c["style"]])
+            if c["style"] in ("ref", "beta"):
+                a.plot(100 * c["x"][0], 100 * c["y"][0], "o", color=line.get_color())
     partial = "" if doc.get("complete") else " (partial)"
     ax.set_title(f"{doc['dataset']}: overall vs tail HR@50 on {role}{partial}")
-    ax.set_xlabel("overall HR@50 (%)")
-    ax.set_ylabel("tail HR@50 (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    zoom.set_title("the high-accuracy end (β small)")
+    if lines:
+        # Zoom on overall HR@50 within 25% of the best model's own (β = 0) point.
+        top = 100 * max(float(c["x"][0]) for c in lines)
+        zoom.set_xlim(0.75 * top, 1.03 * top)
+    for a in (ax, zoom):
+        a.set_xlabel("overall HR@50 (%)")
+        a.set_ylabel("tail HR@50 (%)")
+        a.grid(alpha=0.3)
+    if lines:
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     out = results.with_name(results.stem + "_pareto.png")
     fig.savefig(out, dpi=120)
