@@ -144,16 +144,21 @@ def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, 
         kind = doc["variants"][c["method"]][0]["config"]["model"]["kind"]
         need = 1.3 if kind == "mirec" else 1.15
         r = c.get("tail_ratio_vs_base_beta")
+        a = c.get("all_ratio_vs_base_plain")
+        # Selected on validation; judged on test: the test overall ratio must hold the budget too.
         out.append(
             {
                 "target": f"{c['method']} vs {c['base']} + β: tail HR@50 ≥ {need}× at overall "
                 f"≥ {1 - c['tolerance']:.2f}× the base's",
                 "value": "no point within the budget"
-                if r is None
-                else f"{r['mean']:.3f} ± {r['std']:.3f}× over {r['n']} seeds",
+                if r is None or a is None
+                else f"tail {r['mean']:.3f} ± {r['std']:.3f}×, overall {a['mean']:.3f} ± "
+                f"{a['std']:.3f}× (test) over {r['n']} seeds",
                 "met": r is not None
+                and a is not None
                 and c["n_reaching_budget"] == len(c["seeds"])
-                and r["mean"] >= need,
+                and r["mean"] >= need
+                and a["mean"] >= 1 - c["tolerance"],
             }
         )
     mins = doc["wall_seconds_all_runs"] / 60
@@ -198,7 +203,7 @@ def _fmt(s: dict[str, float] | None, pct: bool = True) -> str:
         return "-"
     k = 100 if pct else 1
     return (
-        f"{k * s['mean']:.1f} ± {k * s['std']:.1f}" if pct else f"{s['mean']:.2f} ± {s['std']:.2f}"
+        f"{k * s['mean']:.1f} ± {k * s['std']:.1f}" if pct else f"{s['mean']:.3f} ± {s['std']:.3f}"
     )
 
 
@@ -219,8 +224,9 @@ def write_frontier_claims(doc: dict[str, Any], out: Path) -> None:
             f"## {d['dataset']}" + ("" if d["complete"] else " (partial table)"),
             "",
             "| method | base | tol | seeds | base overall | base tail (β=0) | base + β tail | "
-            "method overall | method tail | tail × vs base + β | tail × vs base |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "method overall | method tail | overall × vs base | tail × vs base + β | "
+            "tail × vs base |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for c in d["comparisons"]:
             lines.append(
@@ -228,6 +234,7 @@ def write_frontier_claims(doc: dict[str, Any], out: Path) -> None:
                 f"| {_fmt(c.get('base_plain_test_all'))} | {_fmt(c.get('base_plain_test_tail'))} "
                 f"| {_fmt(c.get('base_test_tail'))} | {_fmt(c.get('method_test_all'))} "
                 f"| {_fmt(c.get('method_test_tail'))} "
+                f"| {_fmt(c.get('all_ratio_vs_base_plain'), False)} "
                 f"| {_fmt(c.get('tail_ratio_vs_base_beta'), False)} "
                 f"| {_fmt(c.get('tail_ratio_vs_base_plain'), False)} |"
             )
