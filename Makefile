@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_BUNDLE ?= artifacts/demo_bundle
 
-.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report experiments claims
+.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report experiments claims frontier-tables
 
 setup: $(STAMP)
 
@@ -62,6 +62,16 @@ experiments: setup
 	    --set train.progress=false || exit 1; \
 	done
 	$(MAKE) claims report
+
+# The frontier tables from what is cached (trains nothing; partial tables are marked), their
+# figures and the claims page: use while `make experiments` (or a worker) is still filling the cache.
+frontier-tables: setup
+	for f in $(FRONTIERS); do \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --cached-only || exit 1; \
+	done
+	$(BIN)/python -m training pareto --results $(FRONTIERS:%=docs/results/frontier_%.json)
+	$(BIN)/python -m training frontier-claims --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
 
 claims: setup
 	$(BIN)/python -m training frontier-claims --results docs/results/frontier_ml100k.json \
