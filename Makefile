@@ -40,8 +40,10 @@ report: setup
 	$(BIN)/python -m training pareto --results docs/results/frontier_ml100k.json \
 	  docs/results/frontier_ml1m.json
 
+# PORT=8001 make demo (or make demo PORT=8001): the port is checked free before any training.
+PORT ?= 8000
 demo: setup
-	$(BIN)/python -m training demo
+	$(BIN)/python -m training demo --port $(PORT)
 
 results: setup
 	$(BIN)/python -m training baselines --out docs/results/baselines
@@ -70,11 +72,11 @@ frontier-tables: setup
 	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --cached-only || exit 1; \
 	done
 	$(BIN)/python -m training pareto --results $(FRONTIERS:%=docs/results/frontier_%.json)
-	$(BIN)/python -m training frontier-claims --results docs/results/frontier_ml100k.json \
+	$(BIN)/python -m training tailclaims --results docs/results/frontier_ml100k.json \
 	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
 
 claims: setup
-	$(BIN)/python -m training frontier-claims --results docs/results/frontier_ml100k.json \
+	$(BIN)/python -m training tailclaims --results docs/results/frontier_ml100k.json \
 	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml1m.json \
 	  --sweeps docs/results/ssl_ml100k_sweeps.json --tuning docs/results/ssl_ml100k_tuning.json \
@@ -94,8 +96,10 @@ bench: setup
 	  { $(APT) update -q && $(APT) install -y -q wrk; } || echo "wrk unavailable: asyncio client"
 	$(BIN)/python bench/run_all.py
 
+# ruff, then mypy with the pydantic plugin over the paths in pyproject.toml's [tool.mypy].
 lint: setup
-	$(BIN)/ruff check models training service tests bench
+	$(BIN)/ruff check common models training service tests bench scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -50,6 +50,7 @@ from serving_bundles import synthetic_bundle  # noqa: E402
 from serving_load import run_load  # noqa: E402
 from serving_report import render  # noqa: E402
 
+from common.ports import free_port  # noqa: E402
 from service.serving_bundle import load_serving_bundle  # noqa: E402
 from service.settings import IndexOptions  # noqa: E402
 
@@ -108,14 +109,6 @@ def train_bundle(key: str) -> Path | None:
             check=True,
         )
     return out
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -40,19 +40,6 @@ class FieldBatch:
 FeatureBatch = dict[str, FieldBatch]
 
 
-def batch_size_of(batch: FeatureBatch) -> int:
-    """Number of rows of a feature batch (all fields agree, checked)."""
-    sizes = {fb.batch_size for fb in batch.values()}
-    if len(sizes) != 1:
-        raise ValueError(f"feature batch fields disagree on the batch size: {sorted(sizes)}")
-    return sizes.pop()
-
-
-def batch_to(batch: FeatureBatch, device: torch.device | str) -> FeatureBatch:
-    """Move every field of a batch to ``device``."""
-    return {name: fb.to(device) for name, fb in batch.items()}
-
-
 def _gather_csr(values: Tensor, offsets: Tensor, rows: Tensor) -> FieldBatch:
     """Rows ``rows`` ([B]) of a CSR field, as a new CSR batch.
 

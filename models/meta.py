@@ -33,12 +33,12 @@ class MetaLearner(nn.Module):
             raise ValueError(f"MetaLearner: hidden must be positive, got {self.hidden}")
         self.mlp: nn.Sequential | None = None
         if kind == "residual":
-            self.mlp = nn.Sequential(
-                nn.Linear(dim, self.hidden), nn.ReLU(), nn.Linear(self.hidden, dim)
-            )
+            # Created in this order (first, then last) so the initial weights are as before.
+            first, last = nn.Linear(dim, self.hidden), nn.Linear(self.hidden, dim)
             with torch.no_grad():
-                self.mlp[2].weight.zero_()
-                self.mlp[2].bias.zero_()
+                last.weight.zero_()
+                last.bias.zero_()
+            self.mlp = nn.Sequential(first, nn.ReLU(), last)
 
     def forward(self, e: Tensor) -> Tensor:
         """``e [B, dim]`` -> ``[B, dim]``."""

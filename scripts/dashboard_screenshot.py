@@ -22,13 +22,11 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,8 +36,10 @@ import httpx
 import numpy as np
 import uvicorn
 
+from common.ports import free_port
+from common.toml_file import read_toml
 from service.app import create_app
-from service.settings import ServiceSettings, settings_from_dict
+from service.settings import ServiceSettings, SettingsError, settings_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -59,7 +59,7 @@ class SimClock:
 
 def load_config(path: Path) -> ServiceSettings:
     # Not load_settings(): the environment (REDIS_URL …) must not change what the picture shows.
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, SettingsError, what="service config file")
     raw.update(config_path=str(path), access_log=False, log_level="warning")
     return settings_from_dict(raw, str(path))
 
@@ -81,12 +81,6 @@ def known_users(settings: ServiceSettings) -> list[str]:
     bundle = next(iter(settings.variants.values())).bundle
     with np.load(bundle / "user_features.npz", allow_pickle=False) as z:
         return [str(u) for u in z["user_ids"]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -180,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("docs/img/dashboard.png"))
     p.add_argument("--minutes", type=int, default=40, help="simulated minutes of traffic")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--width", type=int, default=1500, help="browser width in CSS pixels")
+    p.add_argument("--width", type=int, default=1400, help="browser width in CSS pixels")
     args = p.parse_args(argv)
     config, out = args.config.resolve(), args.out.resolve()
     os.chdir(ROOT)  # the config's bundle paths are relative to the repository root

@@ -1,5 +1,6 @@
 """``python -m service``: serve with settings from the environment (``LONGTAIL_CONFIG``,
-``REDIS_URL``, ``ADMIN_TOKEN``, ``HOST``, ``PORT``, ``LOG_LEVEL``). One uvicorn worker: the
+``REDIS_URL``, ``ADMIN_TOKEN``, ``READ_TOKEN``, ``METRICS_TOKEN``, ``HOST``, ``PORT``,
+``LOG_LEVEL``). One uvicorn worker: the
 in-memory exposure store is per process, and one worker on one core is what the benchmarks
 measure. Exit status 2 on a bad config, 3 when startup fails (e.g. a bad bundle)."""
 
@@ -14,7 +15,7 @@ def main() -> int:
     try:
         settings = load_settings()
     except SettingsError as e:
-        print(f"service: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     # Imported only now: a bad config is reported without first loading torch and FAISS.
     import uvicorn

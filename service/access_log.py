@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=str).decode()
 
 
-class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
     """The service's handler: JSON lines on a stream, plus a direct path for per-request lines.
 
     ``write_fields`` writes the same line ``JsonFormatter`` would, without building a LogRecord

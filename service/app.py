@@ -21,12 +21,11 @@ from contextlib import asynccontextmanager
 
 import faiss
 import torch
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from service.ab import BucketAssigner
-from service.errors import ClientError, validation_error
+from service.auth import AccessPolicy
+from service.errors import install_handlers
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.recorder import ExposureRecorder
 from service.exposure.redis_store import RedisExposureStore
@@ -34,6 +33,7 @@ from service.exposure.store import ExposureStore
 from service.hot_path import HotPath
 from service.metrics import ServiceMetrics
 from service.middleware import ServiceMiddleware
+from service.openapi import install as install_openapi
 from service.registry import RegistryHolder, VariantLoadError
 from service.routes import admin, dashboard, feedback, ops, recommend, stats
 from service.settings import ServiceSettings
@@ -48,22 +48,34 @@ def limit_threads() -> None:
 
 
 def make_store(settings: ServiceSettings) -> ExposureStore:
-    e = settings.exposure
+    exposure = settings.exposure
     if settings.redis_url:
         return RedisExposureStore(
             settings.redis_url,
-            granularity_s=e.granularity_s,
-            retention_s=e.retention_s,
-            click_ttl_s=e.click_ttl_s,
-            timeout_s=e.timeout_s,
-            key_prefix=e.key_prefix,
+            granularity_s=exposure.granularity_s,
+            retention_s=exposure.retention_s,
+            click_ttl_s=exposure.click_ttl_s,
+            timeout_s=exposure.timeout_s,
+            key_prefix=exposure.key_prefix,
         )
     return MemoryExposureStore(
-        granularity_s=e.granularity_s,
-        retention_s=e.retention_s,
-        click_ttl_s=e.click_ttl_s,
-        max_requests=e.memory_max_requests,
+        granularity_s=exposure.granularity_s,
+        retention_s=exposure.retention_s,
+        click_ttl_s=exposure.click_ttl_s,
+        max_requests=exposure.memory_max_requests,
     )
+
+
+def log_access(settings: ServiceSettings) -> None:
+    """Say at startup what is open and what is off, so nobody has to guess from a 401."""
+    if settings.admin_token is None:
+        log.warning("admin API disabled: no admin_token (ADMIN_TOKEN) is set")
+    elif settings.bundle_root is None:
+        log.info("reload re-reads the configured bundles only: no bundle_root is set")
+    if settings.read_token is None:
+        log.warning("/stats/* and /dashboard are open to anyone: no read_token (READ_TOKEN)")
+    if settings.metrics_token is None:
+        log.info("/metrics is open: no metrics_token (METRICS_TOKEN)")
 
 
 def create_app(
@@ -85,13 +97,13 @@ def create_app(
             raise
         own_store = store is None
         exposure_store = store if store is not None else make_store(settings)
-        e = settings.exposure
+        exposure = settings.exposure
         recorder = ExposureRecorder(
             exposure_store,
             metrics,
-            queue_size=e.queue_size,
-            batch_max=e.batch_max,
-            retry_interval_s=e.retry_interval_s,
+            queue_size=exposure.queue_size,
+            batch_max=exposure.batch_max,
+            retry_interval_s=exposure.retry_interval_s,
         )
         state = ServiceState(
             settings=settings,
@@ -116,6 +128,7 @@ def create_app(
             {n: d["model_version"] for n, d in registry.current.describe().items()},
             exposure_store.name,
         )
+        log_access(settings)
         try:
             yield
         finally:
@@ -130,19 +143,19 @@ def create_app(
         lifespan=lifespan,
     )
 
-    @app.exception_handler(ClientError)
-    async def client_error(_: Request, exc: ClientError) -> JSONResponse:
-        return exc.response()
-
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    install_handlers(app)
     for module in (recommend, feedback, stats, ops, admin, dashboard):
         app.include_router(module.router)
-    # Added first, so it runs inside ServiceMiddleware (request id, limits, metrics, access log).
-    app.add_middleware(HotPath, routes=recommend.hot_routes())
+    install_openapi(app, settings)
+    if settings.hot_path:
+        # Added first, so it runs inside ServiceMiddleware (request id, limits, metrics, access
+        # log).
+        app.add_middleware(HotPath, routes=recommend.hot_routes())
     app.add_middleware(
         ServiceMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         log_requests=settings.access_log,
+        policy=AccessPolicy(settings),
     )
     return app

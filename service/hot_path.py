@@ -9,29 +9,35 @@ That is the difference between ~42% and ~50% of a bare endpoint's throughput.
 What stays the same: this middleware sits inside ``ServiceMiddleware`` (request id, body limit,
 latency metrics and access log apply as to any route); the handler is the same function FastAPI
 documents (its ``APIRoute`` stays registered, so ``/openapi.json`` describes the endpoint, and
-``scope["route"]`` is set to it so metrics label the route template as before); client errors
-render through the same functions the app's exception handlers use, so every 4xx keeps its
-shape. Any other exception propagates to Starlette's ``ServerErrorMiddleware``, as it would from
-the router (a 500).
+``scope["route"]`` is set to it so metrics label the route template as before); exceptions
+render through ``service.errors.render``, the same mapping ``install_handlers`` gives the app, so
+every 4xx keeps its shape and a handler added there applies here too. An exception nothing maps
+propagates to Starlette's ``ServerErrorMiddleware``, as it would from the router (a 500).
+
+The endpoint is called as ``endpoint(request)``: it must take exactly ``(request: Request)`` (no
+``Depends``, no typed parameters, no ``response_model`` validation; tests/service/
+test_hot_path.py checks it). ``ServiceSettings.hot_path = false`` leaves the middleware out, and
+the ``APIRoute`` serves the endpoint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import ClientError, validation_error
+from service.errors import render
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class HotPath:
-    def __init__(self, app: ASGIApp, *, routes: dict[tuple[str, str], tuple[Endpoint, BaseRoute]]):
+    def __init__(
+        self, app: ASGIApp, *, routes: Mapping[tuple[str, str], tuple[Endpoint, BaseRoute]]
+    ):
         self.app = app
         self.routes = routes  # (method, path) -> (handler, the APIRoute that documents it)
 
@@ -44,10 +50,8 @@ class HotPath:
                 request = Request(scope, receive, send)
                 try:
                     response = await endpoint(request)
-                except ClientError as e:
-                    response = e.response()
-                except RequestValidationError as e:
-                    response = await validation_error(request, e)
+                except Exception as e:  # render re-raises what no handler maps
+                    response = await render(request, e)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

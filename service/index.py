@@ -86,9 +86,11 @@ class ItemIndex:
         sel = {"sel": self._allowed_selector} if allowed_only else {}
         params: faiss.SearchParameters | None
         if o.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=value, **sel)
+            # faiss-cpu's bundled __init__.pyi lacks SearchParametersHNSW and the SWIG keyword
+            # arguments of SearchParametersIVF; both exist at runtime (test_index_recall.py).
+            params = faiss.SearchParametersHNSW(efSearch=value, **sel)  # type: ignore[attr-defined]
         elif o.kind == "ivf":
-            params = faiss.SearchParametersIVF(nprobe=value, **sel)
+            params = faiss.SearchParametersIVF(nprobe=value, **sel)  # type: ignore[call-arg]
         else:
             params = faiss.SearchParameters(**sel) if allowed_only else None
         if len(self._param_cache) < 1024:

@@ -5,6 +5,8 @@ Pure ASGI (not ``BaseHTTPMiddleware``) because it wraps every request and must s
 - Every request gets a server-generated id (``X-Request-ID`` response header; also the
   ``request_id`` of a recommendation, which clicks refer to). A client's own ``X-Request-ID`` is
   only logged, never reused, so a client cannot collide with another request's shown list.
+- Guarded paths (``service/auth.py``) are checked first, on the headers alone: a caller without
+  the token gets 401 before any body is read or any handler runs.
 - A body above ``max_body_bytes`` is answered 413 before the app parses it (a declared
   ``Content-Length`` is checked first; a chunked body is counted as it arrives).
 - Latency is observed per route template (never the raw path: 404 probes must not create label
@@ -22,6 +24,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.access_log import emit_fields
+from service.auth import AccessPolicy
 from service.metrics import ServiceMetrics
 
 access_log = logging.getLogger("service.access")
@@ -41,9 +44,16 @@ def _too_large(limit: int) -> bytes:
 
 class ServiceMiddleware:
     def __init__(
-        self, app: ASGIApp, *, metrics: ServiceMetrics, max_body_bytes: int, log_requests: bool
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServiceMetrics,
+        max_body_bytes: int,
+        log_requests: bool,
+        policy: AccessPolicy | None = None,
     ) -> None:
         self.app = app
+        self.policy = policy
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.log_requests = log_requests
@@ -69,11 +79,17 @@ class ServiceMiddleware:
             await send(message)
 
         try:
+            refusal = self.policy.check(scope) if self.policy is not None else None
+            if refusal is not None:
+                status = 401
+                challenge = [(b"www-authenticate", b"Bearer")]
+                await self._reject(send, rid_header, 401, refusal, challenge)
+                return
             if scope["method"] in _BODY_METHODS:
                 body = await self._read_body(scope, receive)
                 if body is None:
                     status = 413
-                    await self._reject(send, rid_header)
+                    await self._reject(send, rid_header, 413, _too_large(self.max_body_bytes))
                     return
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_wrapper)
@@ -104,17 +120,25 @@ class ServiceMiddleware:
                 break
         return b"".join(chunks)
 
-    async def _reject(self, send: Send, rid_header: tuple[bytes, bytes]) -> None:
-        payload = _too_large(self.max_body_bytes)
+    async def _reject(
+        self,
+        send: Send,
+        rid_header: tuple[bytes, bytes],
+        status: int,
+        payload: bytes,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        # The body is left unread: close the connection rather than read it to reuse it.
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
                     (b"connection", b"close"),
                     rid_header,
+                    *(extra or []),
                 ],
             }
         )

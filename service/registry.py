@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,12 @@ class Registry:
     variants: Mapping[str, Variant]
     bucket_variant: Mapping[str, str]
     bundle_paths: Mapping[str, Path]
+
+    @cached_property
+    def rows(self) -> dict[int, dict[str, int]]:
+        """Catalogue id -> (item id -> row) of every loaded bundle: how clicks find their item
+        among the rows a shown list keeps (service/exposure/shown.py)."""
+        return {v.serving.catalogue_id: v.serving.item_pos for v in self.variants.values()}
 
     def for_bucket(self, bucket: str) -> Variant:
         return self.variants[self.bucket_variant[bucket]]

@@ -21,6 +21,7 @@ import torch
 from models.bundle import Bundle, load_bundle
 from models.query_encoder import QueryEncoder
 from service.cold_start import ColdStartFeatures
+from service.exposure.shown import catalogue_id
 from service.index import ItemIndex, build_index
 from service.recall import RecallReport, measure_recall
 from service.settings import IndexOptions
@@ -38,6 +39,7 @@ class ServingBundle:
     item_pos: dict[str, int]
     user_pos: dict[str, int]
     catalogue: frozenset[str]
+    catalogue_id: int  # service.exposure.shown.catalogue_id: names these rows in shown lists
     known_a: np.ndarray | None  # precomputed queries of known users (see module docstring)
     known_b: np.ndarray | None  # MIRec only
     recall: RecallReport | None
@@ -133,6 +135,7 @@ def load_serving_bundle(
         item_pos={item: i for i, item in enumerate(bundle.item_ids)},
         user_pos={user: i for i, user in enumerate(bundle.user_ids)},
         catalogue=frozenset(bundle.item_ids),
+        catalogue_id=catalogue_id(bundle.item_ids),
         known_a=a,
         known_b=b,
         recall=recall,

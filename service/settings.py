@@ -7,7 +7,13 @@ Sources, lowest to highest precedence:
 
 1. defaults below (one variant ``default`` serving ``artifacts/demo_bundle``, bucket ``control``);
 2. the TOML file named by ``LONGTAIL_CONFIG`` (or passed explicitly);
-3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
+3. the environment: ``REDIS_URL``, ``ADMIN_TOKEN``, ``READ_TOKEN``, ``METRICS_TOKEN``,
+   ``REPLICAS``, ``HOST``, ``PORT``, ``LOG_LEVEL``.
+
+Tokens (``admin_token``, ``read_token``, ``metrics_token``): unset means that part is off
+(reload disabled) or open (stats, dashboard, metrics); set means at least ``MIN_TOKEN_CHARS``
+printable, non-blank characters, else the settings are refused. A token variable that is set
+but empty counts as set: ``ADMIN_TOKEN=`` is refused, never silently ignored.
 
 Relative bundle paths are resolved against the working directory, so that
 ``configs/service_demo.toml`` can name ``artifacts/demo_bundle`` and be run from the repo root (and
@@ -16,18 +22,46 @@ from ``/app`` in the Docker image, where the volume is mounted at ``/app/artifac
 
 from __future__ import annotations
 
-import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.toml_file import read_toml
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+MIN_TOKEN_CHARS = 16  # 16 random characters: far beyond guessing over HTTP
+TOKEN_SETTINGS = {  # setting -> the environment variable that overrides it
+    "admin_token": "ADMIN_TOKEN",
+    "read_token": "READ_TOKEN",
+    "metrics_token": "METRICS_TOKEN",
+}
+
+
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a bearer token, or None. Never repeats the value."""
+    if not value.strip():
+        return "is empty or blank; unset it instead (that disables or opens what it guards)"
+    if len(value) < MIN_TOKEN_CHARS:
+        return f"is {len(value)} characters; use at least {MIN_TOKEN_CHARS}"
+    if any(not (33 <= ord(c) <= 126) for c in value):
+        return "may only hold printable ASCII without spaces (it travels in an HTTP header)"
+    return None
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: TOML has inf and nan, and no setting here means anything with them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class IndexOptions(_Section):
@@ -39,7 +73,8 @@ class IndexOptions(_Section):
     hnsw_ef_search: int = Field(256, ge=1)
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
     ivf_nprobe: int = Field(64, ge=1)
-    seed: int = 0  # IVF k-means training sample and seed, so two replicas build the same index
+    # IVF k-means training sample and seed, so two replicas build the same index.
+    seed: int = Field(0, ge=0)
     # Approximate indexes only: recall@recall_k against exact search, head and tail separately,
     # measured at load time on this many random known users (0: skip) and shown in /readyz.
     recall_queries: int = Field(256, ge=0)
@@ -70,8 +105,10 @@ class AbConfig(_Section):
 
 class ExposureOptions(_Section):
     granularity_s: int = Field(60, ge=1)  # width of one time bucket of the stats
-    retention_s: int = Field(86_400, ge=1)  # TTL of the Redis keys; the longest readable window
-    click_ttl_s: int = Field(3_600, ge=1)  # how long a shown list can receive clicks
+    retention_s: int = Field(86_400, ge=1)  # how long counters are kept; the longest window
+    # How long a shown list can receive clicks: also how long Redis keeps it, so Redis memory
+    # grows with it (README, "Redis memory"). At most a day; within the retention.
+    click_ttl_s: int = Field(3_600, ge=1, le=86_400)
     queue_size: int = Field(10_000, ge=1)  # pending exposure batches; beyond it events are dropped
     batch_max: int = Field(256, ge=1)  # recommendations written per Redis round trip at most
     timeout_s: float = Field(
@@ -92,9 +129,18 @@ def _default_buckets() -> dict[str, BucketConfig]:
 
 class ServiceSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    port: Port = 8000
     redis_url: str | None = None  # None: the in-memory exposure store
-    admin_token: SecretStr | None = None  # None: /admin/reload always answers 401
+    # Processes serving this config together (``REPLICAS``; set by ``python -m service.replicas``
+    # and the compose ``replicas`` profile). Above 1 the exposure store must be shared (Redis):
+    # the in-memory store is per process and would split the counts.
+    replicas: int = Field(1, ge=1, le=256)
+    admin_token: SecretStr | None = None  # None: /admin/reload is disabled (always 401)
+    read_token: SecretStr | None = None  # None: /stats/* and /dashboard are open to anyone
+    metrics_token: SecretStr | None = None  # None: /metrics is open (see service/auth.py)
+    # Where /admin/reload may point a variant (resolved, symlinks included); None: a reload can
+    # only re-read the configured directories, never point a variant elsewhere.
+    bundle_root: Path | None = None
     log_level: str = "info"
     config_path: Path | None = None  # where the TOML came from, for messages only
     variants: dict[str, VariantConfig] = Field(default_factory=_default_variants)
@@ -110,6 +156,28 @@ class ServiceSettings(_Section):
     # per request, docs/benchmarks/serving.md), kept selectable for comparison and debugging.
     http: Literal["auto", "httptools", "h11"] = "auto"
     loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    # POST /recommend served past FastAPI's router (service/hot_path.py). Off: the plain APIRoute
+    # serves it, with identical responses (tests/service/test_api_contract.py runs both ways).
+    hot_path: bool = True
+
+    @field_validator("admin_token", "read_token", "metrics_token")
+    @classmethod
+    def _check_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            problem = token_problem(v.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _check_replicas(self) -> ServiceSettings:
+        if self.replicas > 1 and not self.redis_url:
+            raise ValueError(
+                f"replicas: {self.replicas} processes need a shared exposure store; set "
+                "redis_url (REDIS_URL): the in-memory store is per process, each replica would "
+                "count only its own requests"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_buckets(self) -> ServiceSettings:
@@ -123,8 +191,6 @@ class ServiceSettings(_Section):
                     f"buckets.{name}.variant: unknown variant {bucket.variant!r}; "
                     f"variants are {sorted(self.variants)}"
                 )
-            if not math.isfinite(bucket.weight):
-                raise ValueError(f"buckets.{name}.weight: must be finite")
         return self
 
 
@@ -136,8 +202,11 @@ class _Environment(BaseSettings):
     longtail_config: Path | None = None
     redis_url: str | None = None
     admin_token: str | None = None
+    read_token: str | None = None
+    metrics_token: str | None = None
+    replicas: str | None = None  # validated with the rest, so a bad value names the setting
     host: str | None = None
-    port: int | None = None
+    port: str | None = None  # validated by ServiceSettings, so a bad PORT names the setting
     log_level: str | None = None
 
 
@@ -146,11 +215,13 @@ class SettingsError(ValueError):
 
 
 def settings_from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> ServiceSettings:
+    """``raw`` validated; a bad value raises SettingsError ``<source>: <dotted.field>: <why>``."""
     try:
         return ServiceSettings.model_validate(dict(raw))
     except ValidationError as e:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
             for err in e.errors()
         )
         raise SettingsError(f"{source}: {problems}") from None
@@ -164,14 +235,16 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SettingsError(f"{path}: service config file not found") from None
-        except tomllib.TOMLDecodeError as e:
-            raise SettingsError(f"{path}: {e}") from None
+        raw = read_toml(path, SettingsError, what="service config file")
         raw["config_path"] = str(path)
-    for key in ("redis_url", "admin_token", "host", "port", "log_level"):
+    for key, var in TOKEN_SETTINGS.items():
+        value = getattr(env, key)
+        if value is not None:  # set, even if empty: an empty secret is refused, not ignored
+            problem = token_problem(value)
+            if problem:
+                raise SettingsError(f"environment: {var} {problem}")
+            raw[key] = value
+    for key in ("redis_url", "replicas", "host", "port", "log_level"):
         value = getattr(env, key)
         if value is not None and value != "":
             raw[key] = value

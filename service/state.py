@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from service.ab import BucketAssigner
 from service.exposure.recorder import ExposureRecorder
@@ -47,3 +48,8 @@ async def get_state(request: Request) -> ServiceState:
     # would cost more than the whole recommendation for a small catalogue.
     state: ServiceState = request.app.state.service
     return state
+
+
+# The state as a route parameter: ``state: StateDep`` (not for /recommend, which takes only the
+# request; see service/routes/recommend.py).
+StateDep = Annotated[ServiceState, Depends(get_state)]

@@ -30,6 +30,7 @@ class LambdaNotApplicable(ValueError):
 @dataclass(frozen=True)
 class Recommendation:
     item_ids: tuple[str, ...]
+    rows: tuple[int, ...]  # the items' rows in the bundle (what the exposure store keeps)
     scores: tuple[float, ...]
     tail: tuple[bool, ...]
     cold_start: bool
@@ -89,6 +90,7 @@ class Variant:
         rows = found.ids.tolist()  # Python ints: indexing a list with numpy scalars is slower
         return Recommendation(
             item_ids=tuple([ids[i] for i in rows]),
+            rows=tuple(rows),
             scores=tuple(found.scores.tolist()),
             tail=tuple(sb.bundle.is_tail[found.ids].tolist()),
             cold_start=user_idx is None,

@@ -4,22 +4,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from training.config import ConfigError, DataConfig, load_config
+from training.config import ConfigError, DataConfig, RunConfig, load_config
 from training.data.errors import DataError
+from training.data.registry import DATASETS
+
+
+class UsageError(ConfigError):
+    """Command-line arguments that do not fit together (reported as ``error: …``, exit 2)."""
+
+
+def _shorthands(args: argparse.Namespace) -> list[str]:
+    """``--dataset`` / ``--data-dir`` / ``--seed`` / ``--preset`` as ``data.*`` overrides; they
+    apply after ``--config`` and before ``--set`` (an explicit ``--set`` wins)."""
+    out: list[str] = []
+    if getattr(args, "dataset", None):
+        out.append(f"data.dataset={json.dumps(args.dataset)}")
+    if getattr(args, "data_dir", None):
+        out.append(f"data.data_dir={json.dumps(args.data_dir)}")
+    if getattr(args, "seed", None) is not None:
+        out.append(f"data.seed={args.seed}")
+    if getattr(args, "preset", None):
+        out.append(f"data.synthetic.preset={json.dumps(args.preset)}")
+    return out
+
+
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    """The run config every subcommand shares: ``--config`` file, shorthands, ``--set``."""
+    return load_config(args.config, _shorthands(args) + list(args.set))
 
 
 def _data_config(args: argparse.Namespace) -> DataConfig:
-    raw: dict[str, Any] = {"dataset": args.dataset, "seed": args.seed}
-    if args.data_dir:
-        raw["data_dir"] = args.data_dir
-    if getattr(args, "preset", None):
-        raw["synthetic"] = {"preset": args.preset}
-    return DataConfig.model_validate(raw)
+    return _run_config(args).data
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -32,14 +52,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.evaluation.bundle import evaluate_baseline, evaluate_bundle
 
+    if args.bundle and args.baseline:
+        raise UsageError("evaluate takes --bundle DIR or --baseline NAME, not both")
     if args.bundle:
-        out = evaluate_bundle(Path(args.bundle), role=args.split)
+        if args.config:
+            raise UsageError(
+                "evaluate --bundle takes its config from the bundle's manifest; "
+                "use --set (or --data-dir) to change it, not --config"
+            )
+        out = evaluate_bundle(
+            Path(args.bundle), role=args.split, overrides=_shorthands(args) + list(args.set)
+        )
     elif args.baseline:
-        if not args.dataset:
-            raise SystemExit("evaluate --baseline needs --dataset")
-        out = evaluate_baseline(args.baseline, _data_config(args), role=args.split)
+        cfg = _run_config(args)
+        if (
+            not args.config
+            and not args.dataset
+            and not any(s.strip().startswith("data.dataset") for s in args.set)
+        ):
+            raise UsageError("evaluate --baseline needs --dataset (or a --config naming one)")
+        out = evaluate_baseline(args.baseline, cfg.data, role=args.split)
     else:
-        raise SystemExit("evaluate needs --bundle DIR or --baseline popularity|random")
+        raise UsageError("evaluate needs --bundle DIR or --baseline popularity|random")
     text = json.dumps(out, indent=2)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +90,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         data_root=Path(args.data_root),
         seeds=args.seeds,
         out_stem=Path(args.out),
+        base=_data_config(args),
     )
     print(f"wrote {args.out}.json and {args.out}.md ({len(doc['rows'])} rows)")
     return 0
@@ -64,8 +99,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from training.pipeline import train_to_bundle
 
-    cfg = load_config(args.config, args.set)
-    path = train_to_bundle(cfg, Path(args.out))
+    path = train_to_bundle(_run_config(args), Path(args.out))
     if path is not None:
         print(f"bundle written to {path}")
     return 0
@@ -157,33 +191,60 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from training.demo import run_demo
+    from training.demo import DEMO_CONFIG, run_demo
 
-    return run_demo(serve_after=not args.no_serve)
+    return run_demo(
+        port=args.port,
+        serve_after=not args.no_serve,
+        config=Path(args.config) if args.config else DEMO_CONFIG,
+        overrides=list(args.set),
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in 1..65535, got {port}")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    def data_args(sp: argparse.ArgumentParser, required: bool) -> None:
+    def config_args(sp: argparse.ArgumentParser, required: bool = False, what: str = "") -> None:
+        sp.add_argument("--config", required=required, default=None, help=what or "run config TOML")
+        sp.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="SECTION.KEY=VALUE",
+            help="override a config key (repeatable; unknown keys are an error)",
+        )
+
+    def data_args(sp: argparse.ArgumentParser) -> None:
+        config_args(sp)
         sp.add_argument(
             "--dataset",
-            required=required,
-            choices=["synthetic", "ml-1m", "ml-100k", "bookcrossing", "csv"],
+            default=None,
+            choices=list(DATASETS),
+            help="= --set data.dataset=…",
         )
-        sp.add_argument("--data-dir", default=None)
-        sp.add_argument("--seed", type=int, default=0, help="split / synthetic seed")
+        sp.add_argument("--data-dir", default=None, help="= --set data.data_dir=…")
+        sp.add_argument("--seed", type=int, default=None, help="split / synthetic seed")
         sp.add_argument("--preset", default=None, help="synthetic preset (tiny, small, large)")
 
     sp = sub.add_parser("stats", help="print dataset statistics as JSON")
-    data_args(sp, required=True)
+    data_args(sp)
     sp.set_defaults(func=cmd_stats)
 
     sp = sub.add_parser("evaluate", help="evaluate a bundle or a baseline with full ranking")
     sp.add_argument("--bundle", default=None)
     sp.add_argument("--baseline", choices=["popularity", "random"], default=None)
-    data_args(sp, required=False)
+    data_args(sp)
     sp.add_argument("--split", choices=["test", "valid"], default="test")
     sp.add_argument("--out", default=None)
     sp.set_defaults(func=cmd_evaluate)
@@ -191,21 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser(
         "baselines", help="popularity and random on several datasets -> results table"
     )
-    sp.add_argument("--datasets", nargs="+", default=["ml-1m", "ml-100k", "synthetic"])
+    config_args(sp, what="run config TOML whose [data] section applies to every dataset")
+    sp.add_argument(
+        "--datasets", nargs="+", choices=list(DATASETS), default=["ml-1m", "ml-100k", "synthetic"]
+    )
     sp.add_argument("--data-root", default="../shared/data")
     sp.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     sp.add_argument("--out", default="docs/results/baselines")
     sp.set_defaults(func=cmd_baselines)
 
     sp = sub.add_parser("train", help="train a model and write a bundle")
-    sp.add_argument("--config", default=None)
-    sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    config_args(sp)
     sp.add_argument("--out", required=True)
     sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("experiment", help="run a table of variants x seeds (resumable)")
-    sp.add_argument("--config", required=True)
-    sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    config_args(sp, required=True, what="experiment TOML")
     sp.add_argument("--out", default=None, help="results path stem (default: from the config)")
     sp.add_argument(
         "--cached-only", action="store_true", help="train nothing; tabulate the cached runs"
@@ -229,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")
     sp.set_defaults(func=cmd_pareto)
 
-    sp = sub.add_parser("frontier-claims", help="frontier JSONs -> the tail-at-budget claims page")
+    sp = sub.add_parser("tailclaims", help="frontier JSONs -> the tail-at-budget claims page")
     sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")
     sp.add_argument("--out", required=True, help="output path stem (.json + .md)")
     sp.set_defaults(func=cmd_frontier_claims)
@@ -251,15 +313,55 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_claims)
 
     sp = sub.add_parser("demo", help="the embedded default end to end")
+    config_args(sp, what="demo run config (default configs/demo.toml)")
+    sp.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="service port (default: the PORT environment variable, else 8000)",
+    )
     sp.add_argument("--no-serve", action="store_true", help="stop after training the bundle")
     sp.set_defaults(func=cmd_demo)
     return p
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean bad input (config, data, bundle, results files), not a bug. Modules
+    are looked up only if already imported: the CLI does not load torch to report a bad key."""
+    types: list[type[BaseException]] = [ConfigError, DataError]
+    for module, name in (
+        ("models.bundle", "BundleError"),
+        ("training.reporting.report", "ReportError"),
+    ):
+        m = sys.modules.get(module)
+        if m is not None and isinstance(getattr(m, name, None), type):
+            types.append(getattr(m, name))
+    return tuple(types)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.filename is not None:
+        return f"{e.filename}: {e.strerror or e}"
+    if isinstance(e, json.JSONDecodeError):
+        return f"not JSON: {e}"
+    return str(e)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "demo" and args.port is None:
+        try:
+            args.port = _port(os.environ.get("PORT", "8000"))
+        except argparse.ArgumentTypeError as e:
+            print(f"error: PORT: {e}", file=sys.stderr)
+            return 2
     try:
         return int(args.func(args))
-    except (ConfigError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ConfigError, DataError, OSError, json.JSONDecodeError) as e:
+        print(f"error: {_describe(e)}", file=sys.stderr)
         return 2
+    except ValueError as e:
+        if isinstance(e, _user_errors()):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise

@@ -4,18 +4,24 @@ An experiment file (TOML)::
 
     [experiment]
     name = "ssl_ml1m"
-    base = "configs/ml1m_ssl.toml"        # the run config every variant starts from
-    out = "docs/results/ssl_ml1m"         # results path stem (.json + .md)
+    base = "../ml1m_ssl.toml"             # the run config every variant starts from
+    out = "../../docs/results/ssl_ml1m"   # results path stem (.json + .md)
     seeds = [0, 1, 2]                     # train.seed of each run (the split stays data.seed)
-    cache_dir = "runs/cache/ssl_ml1m"     # one JSON per finished run, keyed by config and seed
+    cache_dir = "../../runs/cache/ml1m"   # one JSON per finished run, keyed by config and seed
 
     [[variant]]
     name = "ssl_cfm"
     set = ["ssl.mode='cfm'"]              # overrides, as with --set
     seeds = [0]                           # optional: fewer seeds for a sweep point
 
+``base``, ``out`` and ``cache_dir`` are relative to the experiment file's folder (so the file
+works from any working directory); paths inside the run config (``data.data_dir``) keep their
+meaning, relative to the working directory. The file is a pydantic model (``ExperimentFile``):
+unknown keys are refused, and every variant × seed config is validated before anything runs.
+
 Every run's result is cached under a hash of its resolved config (seed included): rerunning the
-command after an interruption only trains what is missing.
+command after an interruption only trains what is missing. The hash (``run_key``) never sees the
+experiment's own paths, so moving the file or the cache does not invalidate it.
 """
 
 from __future__ import annotations
@@ -23,14 +29,23 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
+from common.toml_file import read_toml
+from training.config import (
+    ConfigError,
+    RunConfig,
+    Section,
+    Seed,
+    apply_overrides,
+    config_from_dict,
+    validation_problems,
+)
+from training.data.registry import dataset_name
 from training.pipeline import configure_logging, test_metrics, train_model
 from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
@@ -39,67 +54,148 @@ from training.trainers.distributed import DistContext
 from training.trainers.exported import Exported
 
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    overrides: list[str]
-    seeds: list[int] | None = None
+class Variant(Section):
+    """One ``[[variant]]``: overrides on top of the base config, and optionally its own seeds."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")  # part of cache file names
+    overrides: list[str] = Field(default_factory=list, alias="set")  # as with --set
+    seeds: list[Seed] | None = Field(None, min_length=1)  # None: the experiment's seeds
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
 
 
-@dataclass(frozen=True)
-class ExperimentSpec:
+class ExperimentTable(Section):
+    """The ``[experiment]`` table, as written; paths are relative to the experiment file."""
+
+    name: str | None = Field(None, min_length=1)  # None: the file's stem
+    base: Path | None = None  # the run config every variant starts from; None: the defaults
+    out: Path | None = None  # results path stem; None: docs/results/<name> of the repo root
+    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    cache_dir: Path | None = None  # None: runs/cache/<name> of the working directory
+    plots: list[Literal["curriculum", "projection", "lambda_p"]] = Field(default_factory=list)
+    # Variants whose first seed is also written as a bundle.
+    bundles: list[str] = Field(default_factory=list)
+
+
+class ExperimentFile(Section):
+    """An experiment file: one ``[experiment]`` table and at least one ``[[variant]]``."""
+
+    experiment: ExperimentTable
+    variant: list[Variant] = Field(min_length=1)
+    # The frontier runner's table (validated by training/frontier/run.py:load_frontier).
+    frontier: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> ExperimentFile:
+        names = [v.name for v in self.variant]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"variant names must be distinct; repeated: {dup}")
+        unknown = sorted(set(self.experiment.bundles) - set(names))
+        if unknown:
+            raise ValueError(f"experiment.bundles names unknown variants {unknown}")
+        return self
+
+
+class ExperimentSpec(Section):
+    """A loaded experiment: the base config (overrides applied) and paths already resolved."""
+
     name: str
     base_raw: dict[str, Any]
     out: Path
     seeds: list[int]
     cache_dir: Path
     variants: list[Variant]
-    plots: list[str] = field(default_factory=list)
-    bundles: list[str] = field(
-        default_factory=list
-    )  # variants whose first seed is kept as a bundle
+    plots: list[str] = Field(default_factory=list)
+    bundles: list[str] = Field(default_factory=list)
+
+    def seeds_of(self, v: Variant) -> list[int]:
+        return v.seeds if v.seeds is not None else self.seeds
+
+    def run_config(self, v: Variant, seed: int, source: str) -> RunConfig:
+        raw = apply_overrides(self.base_raw, [*v.overrides, f"train.seed={seed}"])
+        return config_from_dict(raw, source=f"{source} variant {v.name!r}")
+
+
+def _relative_to(folder: Path, p: Path) -> Path:
+    """``p`` resolved against ``folder`` (the experiment file's), shown relative to the working
+    directory when it lies below it, so results and cache records keep the short paths they
+    always had (``runs/cache/ml1m``) when run from the repo root."""
+    if p.is_absolute():
+        return p
+    full = (folder / p).resolve()
+    try:
+        return full.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return full
 
 
 def load_experiment(path: Path, overrides: list[str] | None = None) -> ExperimentSpec:
+    """Read and validate ``path``; every variant × seed config is validated too, so a bad value
+    anywhere fails now, before any data is read or anything is trained."""
+    raw = read_toml(path, ConfigError, what="experiment file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: experiment file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}") from None
-    exp = raw.get("experiment")
-    if not isinstance(exp, dict):
-        raise ConfigError(f"{path}: missing [experiment] section")
-    unknown = set(exp) - {"name", "base", "out", "seeds", "cache_dir", "plots", "bundles"}
-    if unknown:
-        raise ConfigError(f"{path}: [experiment] has unknown keys {sorted(unknown)}")
+        f = ExperimentFile.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(f"{path}: {validation_problems(e)}") from None
+    folder = Path(path).parent
+    exp = f.experiment
+    name = exp.name or Path(path).stem
     base_raw: dict[str, Any] = {}
-    if "base" in exp:
-        base_path = Path(exp["base"])
-        try:
-            base_raw = tomllib.loads(base_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: base config {base_path} not found") from None
-    base_raw = apply_overrides(base_raw, overrides or [])
-    variants = []
-    for i, v in enumerate(raw.get("variant", [])):
-        bad = set(v) - {"name", "set", "seeds"}
-        if bad or "name" not in v:
-            raise ConfigError(f"{path}: variant #{i + 1}: needs 'name'; unknown keys {sorted(bad)}")
-        variants.append(Variant(v["name"], list(v.get("set", [])), v.get("seeds")))
-    if not variants:
-        raise ConfigError(f"{path}: no [[variant]] entries")
-    name = exp.get("name", path.stem)
-    return ExperimentSpec(
+    if exp.base is not None:
+        base_raw = read_toml(_relative_to(folder, exp.base), ConfigError, what="base config")
+    default_cache = Path(f"runs/cache/{name}")
+    spec = ExperimentSpec(
         name=name,
-        base_raw=base_raw,
-        out=Path(exp.get("out", f"docs/results/{name}")),
-        seeds=list(exp.get("seeds", [0, 1, 2])),
-        cache_dir=Path(exp.get("cache_dir", f"runs/cache/{name}")),
-        variants=variants,
-        plots=list(exp.get("plots", [])),
-        bundles=list(exp.get("bundles", [])),
+        base_raw=apply_overrides(base_raw, overrides or []),
+        out=_relative_to(folder, exp.out) if exp.out else Path(f"docs/results/{name}"),
+        seeds=exp.seeds,
+        cache_dir=_relative_to(folder, exp.cache_dir) if exp.cache_dir else default_cache,
+        variants=f.variant,
+        plots=list(exp.plots),
+        bundles=exp.bundles,
     )
+    for v in spec.variants:
+        for seed in spec.seeds_of(v):
+            spec.run_config(v, seed, str(path))
+    return spec
+
+
+# Options added after results were cached. A run with such an option at its default is the run
+# that was cached before the option existed, so the option is left out of its key and the cache
+# stays valid; a non-default value is part of the key. Add each new option here.
+ADDED_OPTIONS: tuple[str, ...] = (
+    "data.csv.duplicates",
+    "data.csv.interactions_encoding",
+    "data.csv.interactions_sep",
+    "data.csv.item_feature_cols",
+    "data.csv.item_features_encoding",
+    "data.csv.item_features_sep",
+    "data.csv.min_weight",
+    "data.csv.name",
+    "data.csv.user_feature_cols",
+    "data.csv.user_features_encoding",
+    "data.csv.user_features_sep",
+    "data.csv.weight_col",
+    "mirec.lambda_p_epsilon",
+    "mirec.lambda_p_rule",
+    "model.features",
+    "model.negatives",
+    "model.uniform_negatives",
+    "train.time_budget_s",
+)
+
+
+def _drop_defaults(d: dict[str, Any], defaults: dict[str, Any], paths: tuple[str, ...]) -> None:
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node, ref = d, defaults
+        for part in parents:
+            node, ref = node.get(part, {}), ref.get(part, {})
+        if leaf in node and leaf in ref and node[leaf] == ref[leaf]:
+            del node[leaf]
 
 
 def run_key(cfg: RunConfig) -> str:
@@ -109,6 +205,7 @@ def run_key(cfg: RunConfig) -> str:
     section of a run without SSL), so the same baseline run is shared between tables.
     """
     d = cfg.to_dict()
+    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
     d["train"].pop("progress", None)  # cosmetic
     d["train"].pop("threads", None)  # speed only
     if cfg.model.kind != "mirec":
@@ -155,7 +252,7 @@ def _publish(
     """Write the table (and figures) for the rows finished so far."""
     first = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
     doc = results_document(
-        first.data.dataset,
+        dataset_name(first.data),
         rows,
         config={"experiment": str(path), "base": spec.base_raw},
         fingerprint=sorted(fingerprints)[0] if len(fingerprints) == 1 else sorted(fingerprints),
@@ -202,9 +299,8 @@ def run_experiment(
 
     for v in spec.variants:
         recs = []
-        for seed in v.seeds if v.seeds is not None else spec.seeds:
-            raw = apply_overrides(spec.base_raw, [*v.overrides, f"train.seed={seed}"])
-            cfg = config_from_dict(raw, source=f"{path} variant {v.name!r}")
+        for seed in spec.seeds_of(v):
+            cfg = spec.run_config(v, seed, str(path))
             f = spec.cache_dir / f"{v.name}-s{seed}-{run_key(cfg)}.json"
             if f.exists():
                 rec = json.loads(f.read_text())
@@ -218,7 +314,7 @@ def run_experiment(
                 p = with_features(prepared[dkey], cfg.model.features)
                 rec, exported = run_one(cfg, p, spec.cache_dir)
                 rec["variant"], rec["seed"] = v.name, seed
-                if v.name in spec.bundles and seed == (v.seeds or spec.seeds)[0]:
+                if v.name in spec.bundles and seed == spec.seeds_of(v)[0]:
                     from training.pipeline import write_exported
 
                     bdir = spec.cache_dir / "bundles" / spec.name / v.name

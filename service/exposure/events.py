@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-
-# Counter names, shared by both stores (they are also the Redis hash fields).
-COUNTERS: tuple[str, ...] = (
-    "requests",
-    "impressions",
-    "head_impressions",
-    "tail_impressions",
-    "clicks",
-    "head_clicks",
-    "tail_clicks",
-)
 
 
 @dataclass(frozen=True)
@@ -26,10 +16,12 @@ class Exposure:
     item_ids: tuple[str, ...]
     tail: tuple[bool, ...]  # per item, the bundle's head/tail label
     at: float  # unix seconds
+    rows: tuple[int, ...]  # per item, its row in the serving catalogue (what the shown list keeps)
+    catalogue: int  # service.exposure.shown.catalogue_id of that catalogue
 
     def __post_init__(self) -> None:
-        if len(self.item_ids) != len(self.tail):
-            raise ValueError("item_ids and tail must have the same length")
+        if not len(self.item_ids) == len(self.tail) == len(self.rows):
+            raise ValueError("item_ids, tail and rows must have the same length")
 
 
 @dataclass(frozen=True)
@@ -37,6 +29,9 @@ class Click:
     request_id: str
     item_id: str
     at: float
+    # catalogue id -> (item id -> row), for every catalogue served now: how the clicked item is
+    # found among the rows a shown list keeps (service/exposure/shown.py).
+    catalogues: Mapping[int, Mapping[str, int]]
 
 
 class ClickOutcome(StrEnum):
@@ -54,6 +49,9 @@ class ClickResult:
 
 @dataclass
 class Counts:
+    """The counters of one bucket and time bucket; the field names are also the Redis hash
+    fields (``COUNTERS``)."""
+
     requests: int = 0
     impressions: int = 0
     head_impressions: int = 0
@@ -61,6 +59,14 @@ class Counts:
     clicks: int = 0
     head_clicks: int = 0
     tail_clicks: int = 0
+
+    def add_exposure(self, e: Exposure) -> None:
+        """Count one served list: one request, its impressions split by the head/tail label."""
+        n_tail = sum(e.tail)
+        self.requests += 1
+        self.impressions += len(e.item_ids)
+        self.tail_impressions += n_tail
+        self.head_impressions += len(e.item_ids) - n_tail
 
     def add(self, other: Counts) -> None:
         for name in COUNTERS:
@@ -72,6 +78,10 @@ class Counts:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in COUNTERS}
+
+
+# Counter names, shared by both stores (they are also the Redis hash fields), in field order.
+COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(Counts))
 
 
 @dataclass

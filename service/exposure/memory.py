@@ -20,18 +20,15 @@ from service.exposure.events import (
     Counts,
     Exposure,
 )
+from service.exposure.shown import Shown, encode, mark_clicked
 from service.exposure.store import time_bucket, time_buckets
 
-# A shown list: (bucket, at, item_ids, tail bitmask; bit j = item_ids[j] is tail). A plain tuple
-# of strings and numbers on purpose: CPython's GC stops tracking such tuples, so the up to
-# ``max_requests`` lists kept here add nothing to a full collection. As dataclasses holding a dict
-# and a set they were ~3 tracked objects each, and full collections over 200,000 of them stalled
-# the event loop for ~100 ms (p99 at 1 connection, docs/benchmarks/serving.md).
-_Shown = tuple[str, float, tuple[str, ...], int]
-
-
-def _tail_mask(tail: Sequence[bool]) -> int:
-    return sum(1 << j for j, t in enumerate(tail) if t)
+# A shown list: (at, the packed list of service/exposure/shown.py). A tuple of a float and a
+# bytearray on purpose: CPython's GC stops tracking such tuples, so the up to ``max_requests``
+# lists kept here add nothing to a full collection. As dataclasses holding a dict and a set they
+# were ~3 tracked objects each, and full collections over 200,000 of them stalled the event loop
+# for ~100 ms (p99 at 1 connection, docs/benchmarks/serving.md).
+_Kept = tuple[float, bytearray]
 
 
 class MemoryExposureStore:
@@ -51,8 +48,7 @@ class MemoryExposureStore:
         self.max_requests = max_requests
         self._counts: dict[tuple[str, int], Counts] = {}
         self._items: dict[tuple[str, int], dict[str, int]] = {}
-        self._shown: OrderedDict[str, _Shown] = OrderedDict()
-        self._clicked: dict[str, set[str]] = {}  # request id -> items clicked (only those with one)
+        self._shown: OrderedDict[str, _Kept] = OrderedDict()
         self._pruned_before = 0
 
     def _prune(self, now: float) -> None:
@@ -64,42 +60,35 @@ class MemoryExposureStore:
             self._pruned_before = oldest
         while self._shown:
             first = next(iter(self._shown.values()))
-            if now - first[1] <= self.click_ttl_s and len(self._shown) <= self.max_requests:
+            if now - first[0] <= self.click_ttl_s and len(self._shown) <= self.max_requests:
                 break
-            request_id, _ = self._shown.popitem(last=False)
-            self._clicked.pop(request_id, None)
+            self._shown.popitem(last=False)
 
     async def record(self, exposures: Sequence[Exposure]) -> None:
         for e in exposures:
             key = (e.bucket, time_bucket(e.at, self.granularity_s))
-            c = self._counts.setdefault(key, Counts())
-            n_tail = sum(e.tail)
-            c.requests += 1
-            c.impressions += len(e.item_ids)
-            c.tail_impressions += n_tail
-            c.head_impressions += len(e.item_ids) - n_tail
+            self._counts.setdefault(key, Counts()).add_exposure(e)
             items = self._items.setdefault(key, {})
             for item in e.item_ids:
                 items[item] = items.get(item, 0) + 1
-            self._shown[e.request_id] = (e.bucket, e.at, tuple(e.item_ids), _tail_mask(e.tail))
-            self._shown.move_to_end(e.request_id)
+            if e.item_ids:
+                packed = bytearray(encode(e.bucket, e.rows, e.tail, e.catalogue))
+                self._shown[e.request_id] = (e.at, packed)
+                self._shown.move_to_end(e.request_id)
         if exposures:
             self._prune(max(e.at for e in exposures))
 
     async def click(self, click: Click) -> ClickResult:
-        shown = self._shown.get(click.request_id)
-        if shown is None or click.at - shown[1] > self.click_ttl_s:
+        kept = self._shown.get(click.request_id)
+        if kept is None or click.at - kept[0] > self.click_ttl_s:
             return ClickResult(ClickOutcome.NOT_SHOWN)
-        bucket, _, item_ids, mask = shown
-        try:
-            position = item_ids.index(click.item_id)
-        except ValueError:
+        shown = Shown.decode(kept[1])
+        position = shown.position(click.item_id, click.catalogues)
+        if position is None:
             return ClickResult(ClickOutcome.NOT_SHOWN)
-        tail = bool(mask >> position & 1)
-        clicked = self._clicked.setdefault(click.request_id, set())
-        if click.item_id in clicked:
+        bucket, tail = shown.bucket, bool(shown.tail[position])
+        if mark_clicked(kept[1], position):
             return ClickResult(ClickOutcome.DUPLICATE, bucket, tail)
-        clicked.add(click.item_id)
         c = self._counts.setdefault((bucket, time_bucket(click.at, self.granularity_s)), Counts())
         c.clicks += 1
         if tail:

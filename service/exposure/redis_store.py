@@ -5,20 +5,28 @@ Keys (``P`` = key prefix, ``T`` = time-bucket index = unix seconds // granularit
 - ``P:c:{bucket}:T`` hash of counters (``requests``, ``impressions``, ``head_impressions``,
   ``tail_impressions``, ``clicks``, ``head_clicks``, ``tail_clicks``);
 - ``P:i:{bucket}:T`` hash item id -> impressions (coverage, Gini, Lorenz);
-- ``P:r:{request_id}`` hash item id -> ``<tail 0|1><bucket>`` (prefixed ``c`` once clicked): the
-  shown list that clicks are checked against.
+- ``P:tb`` sorted set of those two kinds of key, scored by the unix second they leave retention;
+- ``P:r:{request_id}`` string: the packed shown list that clicks are checked against
+  (service/exposure/shown.py), with a TTL of ``click_ttl_s``.
 
-Time-bucket keys expire ``retention_s`` after their bucket ends (``EXPIREAT``, so rewriting them is
-idempotent); shown lists expire after ``click_ttl_s``.
+**Only shown lists carry a TTL.** Counters have none: retention is enforced by the record script
+itself, which deletes the time-bucket keys whose ``P:tb`` score has passed (``retention_s`` after
+their bucket ends). So under a ``volatile-*`` eviction policy (the compose Redis runs
+``volatile-ttl``) Redis can only ever evict shown lists — a click on an evicted list is refused
+like an expired one — and never a counter: exposure counts stay exact at the memory limit. When
+nothing evictable is left, writes fail with OOM, which the recorder counts as dropped stats;
+recommendations never wait on Redis.
 
 A batch of served lists is **one** command: the batch, aggregated per (bucket, time bucket), is
-sent as one JSON argument to a Lua script that applies every increment. So it is one round trip,
-atomic (wholly counted or not at all), and cheap for the client: redis-py spends tens of
-microseconds packing and parsing each command, and a pipeline of one ``HINCRBY`` per item cost
-more CPU than the recommendation itself. The client never retries (a retried write whose reply
-was lost would count twice), so counting is at most once and a failed batch is reported to the
-caller, which counts the drop. Reading a window is one pipelined round trip; its cost grows with
-(window / granularity) × distinct items, so a long retention wants a coarser granularity.
+sent as one JSON argument (plus one binary argument per shown list) to a Lua script that applies
+every increment. So it is one round trip, atomic (wholly counted or not at all), and cheap for
+the client: redis-py spends tens of microseconds packing and parsing each command, and a pipeline
+of one ``HINCRBY`` per item cost more CPU than the recommendation itself. The client never retries
+(a retried write whose reply was lost would count twice), so counting is at most once and a
+failed batch is reported to the caller, which counts the drop. A click is two round trips (read
+the list, then an atomic ``SETBIT`` + count). Reading a window is one pipelined round trip; its
+cost grows with (window / granularity) × distinct items, so a long retention wants a coarser
+granularity.
 """
 
 from __future__ import annotations
@@ -42,54 +50,54 @@ from service.exposure.events import (
     Counts,
     Exposure,
 )
+from service.exposure.shown import CLICKED_BIT, Shown, encode
 from service.exposure.store import StoreUnavailable, time_bucket, time_buckets
 
 # Atomic batch record. ARGV[1] = prefix, ARGV[2] = JSON {"g": [[bucket, tb, expire_at, requests,
-# impressions, head, tail, {item: n}]...], "r": [[request_id, ttl, {item: "<tail><bucket>"}]...]}.
+# impressions, head, tail, {item: n}]...], "r": [[request_id, ttl]...]}, ARGV[3..] = the packed
+# shown lists, in the order of "r". Then the time-bucket keys past retention are deleted (at most
+# 256 per call: a backlog drains over the next calls).
 _RECORD_LUA = """
 local batch = cjson.decode(ARGV[2])
 local p = ARGV[1]
+local index = p .. ':tb'
 for _, g in ipairs(batch.g) do
   local ckey = p .. ':c:' .. g[1] .. ':' .. g[2]
   redis.call('HINCRBY', ckey, 'requests', g[4])
   redis.call('HINCRBY', ckey, 'impressions', g[5])
   if g[6] > 0 then redis.call('HINCRBY', ckey, 'head_impressions', g[6]) end
   if g[7] > 0 then redis.call('HINCRBY', ckey, 'tail_impressions', g[7]) end
-  redis.call('EXPIREAT', ckey, g[3])
   local ikey = p .. ':i:' .. g[1] .. ':' .. g[2]
   for item, n in pairs(g[8]) do redis.call('HINCRBY', ikey, item, n) end
-  redis.call('EXPIREAT', ikey, g[3])
+  redis.call('ZADD', index, g[3], ckey, g[3], ikey)
 end
-for _, r in ipairs(batch.r) do
-  local rkey = p .. ':r:' .. r[1]
-  local args = {}
-  for item, v in pairs(r[3]) do
-    args[#args + 1] = item
-    args[#args + 1] = v
-  end
-  redis.call('HSET', rkey, unpack(args))
-  redis.call('EXPIRE', rkey, r[2])
+for j, r in ipairs(batch.r) do
+  redis.call('SET', p .. ':r:' .. r[1], ARGV[2 + j], 'EX', r[2])
+end
+local now = tonumber(redis.call('TIME')[1])
+local old = redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, 256)
+if #old > 0 then
+  redis.call('DEL', unpack(old))
+  redis.call('ZREM', index, unpack(old))
 end
 return #batch.r
 """
 
-# Atomic click: check the shown list, mark the item clicked, count it in the showing bucket.
+# Atomic click on a position already found in the shown list: -1 if the list expired meanwhile
+# (checked first, so SETBIT never recreates a list without a TTL), 1 if already clicked, else 0
+# and counted. ARGV = bit, prefix, bucket, tb, expire_at, tail (0|1).
 _CLICK_LUA = """
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return {0, '', ''} end
-if string.sub(v, 1, 1) == 'c' then return {1, string.sub(v, 3), string.sub(v, 2, 2)} end
-local tail = string.sub(v, 1, 1)
-local bucket = string.sub(v, 2)
-redis.call('HSET', KEYS[1], ARGV[1], 'c' .. v)
-local key = ARGV[2] .. ':c:' .. bucket .. ':' .. ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('SETBIT', KEYS[1], ARGV[1], 1) == 1 then return 1 end
+local key = ARGV[2] .. ':c:' .. ARGV[3] .. ':' .. ARGV[4]
 redis.call('HINCRBY', key, 'clicks', 1)
-if tail == '1' then
+if ARGV[6] == '1' then
   redis.call('HINCRBY', key, 'tail_clicks', 1)
 else
   redis.call('HINCRBY', key, 'head_clicks', 1)
 end
-redis.call('EXPIREAT', key, ARGV[4])
-return {2, bucket, tail}
+redis.call('ZADD', ARGV[2] .. ':tb', ARGV[5], key)
+return 0
 """
 
 
@@ -116,7 +124,7 @@ class RedisExposureStore:
         # command after a failure (the pool drops broken connections).
         self._redis: aioredis.Redis = client or aioredis.Redis.from_url(
             url,
-            decode_responses=True,
+            decode_responses=False,  # shown lists are binary; read() decodes the rest
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
@@ -143,12 +151,7 @@ class RedisExposureStore:
         items: dict[tuple[str, int], dict[str, int]] = {}
         for e in exposures:
             key = (e.bucket, time_bucket(e.at, self.granularity_s))
-            c = counters.setdefault(key, Counts())
-            n_tail = sum(e.tail)
-            c.requests += 1
-            c.impressions += len(e.item_ids)
-            c.tail_impressions += n_tail
-            c.head_impressions += len(e.item_ids) - n_tail
+            counters.setdefault(key, Counts()).add_exposure(e)
             per_item = items.setdefault(key, {})
             for item in e.item_ids:
                 per_item[item] = per_item.get(item, 0) + 1
@@ -165,32 +168,41 @@ class RedisExposureStore:
             ]
             for (bucket, tb), c in counters.items()
         ]
-        shown = [
-            [
-                e.request_id,
-                self.click_ttl_s,
-                {i: f"{int(t)}{e.bucket}" for i, t in zip(e.item_ids, e.tail, strict=True)},
-            ]
-            for e in exposures
-            if e.item_ids
-        ]
+        listed = [e for e in exposures if e.item_ids]
+        shown = [[e.request_id, self.click_ttl_s] for e in listed]
+        packed = [encode(e.bucket, e.rows, e.tail, e.catalogue) for e in listed]
         payload = json.dumps({"g": groups, "r": shown}, ensure_ascii=False, separators=(",", ":"))
-        await self._bounded("record", self._record(args=[self.prefix, payload]))
+        await self._bounded("record", self._record(args=[self.prefix, payload, *packed]))
 
     async def click(self, click: Click) -> ClickResult:
+        key = f"{self.prefix}:r:{click.request_id}"
+        raw: bytes | None = await self._bounded("click", self._redis.get(key))
+        if raw is None:
+            return ClickResult(ClickOutcome.NOT_SHOWN)
+        shown = Shown.decode(raw)
+        position = shown.position(click.item_id, click.catalogues)
+        if position is None:
+            return ClickResult(ClickOutcome.NOT_SHOWN)
+        tail = bool(shown.tail[position])
         tb = time_bucket(click.at, self.granularity_s)
-        result = await self._bounded(
+        code = await self._bounded(
             "click",
             self._click(
-                keys=[f"{self.prefix}:r:{click.request_id}"],
-                args=[click.item_id, self.prefix, tb, self._expire_at(tb)],
+                keys=[key],
+                args=[
+                    CLICKED_BIT + position,
+                    self.prefix,
+                    shown.bucket,
+                    tb,
+                    self._expire_at(tb),
+                    int(tail),
+                ],
             ),
         )
-        code, bucket, tail = int(result[0]), str(result[1]), str(result[2])
-        if code == 0:
+        if int(code) < 0:
             return ClickResult(ClickOutcome.NOT_SHOWN)
-        outcome = ClickOutcome.DUPLICATE if code == 1 else ClickOutcome.COUNTED
-        return ClickResult(outcome, bucket, tail == "1")
+        outcome = ClickOutcome.DUPLICATE if int(code) == 1 else ClickOutcome.COUNTED
+        return ClickResult(outcome, shown.bucket, tail)
 
     async def read(
         self, buckets: Sequence[str], start: float, end: float
@@ -201,7 +213,7 @@ class RedisExposureStore:
             for tb in tbs:
                 pipe.hgetall(f"{self.prefix}:c:{bucket}:{tb}")
                 pipe.hgetall(f"{self.prefix}:i:{bucket}:{tb}")
-        replies: list[dict[str, str]] = await self._bounded("read", pipe.execute())
+        replies: list[dict[bytes, bytes]] = await self._bounded("read", pipe.execute())
         out: dict[str, BucketWindow] = {}
         pos = 0
         for bucket in buckets:
@@ -210,10 +222,11 @@ class RedisExposureStore:
                 raw_counts, raw_items = replies[pos], replies[pos + 1]
                 pos += 2
                 if raw_counts:
-                    point = Counts.from_mapping({k: int(v) for k, v in raw_counts.items()})
+                    point = Counts.from_mapping({k.decode(): int(v) for k, v in raw_counts.items()})
                     window.totals.add(point)
                     window.series.append((tb * self.granularity_s, point))
-                for item, n in raw_items.items():
+                for raw_item, n in raw_items.items():
+                    item = raw_item.decode("utf-8")
                     window.item_counts[item] = window.item_counts.get(item, 0) + int(n)
             out[bucket] = window
         return out

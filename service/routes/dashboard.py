@@ -8,16 +8,24 @@ loudly in the browser test instead of silently depending on a network.
 
 The page uses relative URLs only (``dashboard/static/…``, ``stats/exposure``), so it keeps
 working behind a reverse proxy that mounts the service under a path prefix.
+
+With a ``read_token`` the page and ``/stats/*`` need it (``service/auth.py``): a person opens
+``dashboard?token=<read token>`` once; the answer sets the token as an HttpOnly, SameSite=Strict
+cookie and redirects to the page without the token in the URL (so it stays out of the history
+and of later Referer headers), and the page's ``fetch`` calls carry the cookie.
 """
 
 from __future__ import annotations
 
 from importlib.resources import files
+from urllib.parse import urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from service.auth import DASHBOARD_TOKEN_PARAM, READ_COOKIE, token_matches
 from service.errors import field_error
+from service.state import ServiceState
 
 router = APIRouter()
 
@@ -57,8 +65,27 @@ def _serve(name: str) -> Response:
 
 # Not in the OpenAPI schema: the page is for people; the JSON API it reads is the contract.
 @router.get("/dashboard", include_in_schema=False)
-async def dashboard() -> Response:
-    return _serve("dashboard.html")
+async def dashboard(request: Request) -> Response:
+    given = request.query_params.get(DASHBOARD_TOKEN_PARAM)
+    if given is None:
+        return _serve("dashboard.html")
+    rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+    response = Response(
+        status_code=303,
+        headers={"Location": "dashboard" + (f"?{rest}" if rest else ""), **_HEADERS},
+    )
+    state: ServiceState = request.app.state.service
+    token = state.settings.read_token
+    if token is not None and token_matches(given, token):  # the guard has checked it already
+        response.set_cookie(
+            READ_COOKIE,
+            given,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path=None,  # the page's directory: right behind a proxy's path prefix too
+        )
+    return response
 
 
 @router.get("/dashboard/static/{name}", include_in_schema=False)

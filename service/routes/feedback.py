@@ -9,21 +9,25 @@ else does.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.errors import ClientError, field_error
 from service.exposure.events import Click, ClickOutcome
 from service.exposure.store import StoreUnavailable
 from service.schemas import FeedbackRequest, FeedbackResponse
-from service.state import ServiceState, get_state
+from service.state import StateDep
 
 router = APIRouter()
+log = logging.getLogger("service.feedback")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
     404: {"description": "The item was not shown in that request (or it expired)"},
+    413: {"description": "Request body too large"},
     422: {"description": "Invalid field; detail[].loc names it"},
     503: {"description": "Exposure store unavailable"},
 }
@@ -31,17 +35,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=_ERRORS)
 async def feedback(
-    body: FeedbackRequest, state: Annotated[ServiceState, Depends(get_state)]
+    body: FeedbackRequest, state: StateDep
 ) -> FeedbackResponse | JSONResponse:
     # Read-your-writes within this replica: the shown list may still be in the recorder's queue
     # (not worth waiting for while the store is failing anyway).
     if state.recorder.healthy:
         await state.recorder.flush(state.settings.exposure.timeout_s)
     try:
-        result = await state.store.click(Click(body.request_id, body.item_id, state.clock()))
+        click = Click(body.request_id, body.item_id, state.clock(), state.registry.current.rows)
+        result = await state.store.click(click)
     except StoreUnavailable as e:
         state.recorder.mark(False, "click")
-        return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+        log.warning("feedback: exposure store unavailable: %s", e)  # the detail stays in the log
+        return field_error(503, ["store"], "exposure store unavailable", "store_unavailable")
     state.recorder.mark(True, "click")
     if result.outcome is ClickOutcome.NOT_SHOWN:
         raise ClientError(
@@ -52,5 +58,8 @@ async def feedback(
             "not_shown",
         )
     assert result.bucket is not None and result.tail is not None
-    outcome = "counted" if result.outcome is ClickOutcome.COUNTED else "duplicate"
-    return FeedbackResponse(outcome=outcome, bucket=result.bucket, tail=result.tail)
+    return FeedbackResponse(
+        outcome="counted" if result.outcome is ClickOutcome.COUNTED else "duplicate",
+        bucket=result.bucket,
+        tail=result.tail,
+    )

@@ -71,6 +71,10 @@ def _parse(body: bytes) -> RecommendRequest:
     "/recommend", response_model=RecommendResponse, responses=_ERRORS, openapi_extra=_OPENAPI
 )
 async def recommend(request: Request) -> FastJSONResponse:
+    # Takes ONLY the request: service/hot_path.py calls ``recommend(request)`` past FastAPI's
+    # router, so a ``Depends``, a typed body/header parameter or ``response_model`` validation
+    # would never run there (a TypeError, i.e. a 500). Read everything from ``request``.
+    # tests/service/test_hot_path.py pins the signature.
     state: ServiceState = request.app.state.service
     body = _parse(await request.body())
     x_ab_bucket = request.headers.get("x-ab-bucket")
@@ -113,7 +117,17 @@ async def recommend(request: Request) -> FastJSONResponse:
     except LambdaNotApplicable as e:
         raise ClientError(422, ["body", "lambda_p"], str(e), "not_applicable") from None
     request_id: str = scope_state["request_id"]
-    state.recorder.submit(Exposure(bucket, request_id, rec.item_ids, rec.tail, state.clock()))
+    state.recorder.submit(
+        Exposure(
+            bucket,
+            request_id,
+            rec.item_ids,
+            rec.tail,
+            state.clock(),
+            rec.rows,
+            variant.serving.catalogue_id,
+        )
+    )
     # Built by hand rather than through response_model: validating our own output would cost a
     # noticeable share of a sub-millisecond request. The shape is RecommendResponse (tested).
     return FastJSONResponse(

@@ -7,18 +7,20 @@ and Gini are over the catalogue of the variant each bucket serves now.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from service.errors import ClientError, field_error
 from service.exposure.events import BucketWindow
 from service.exposure.report import Catalogue, ab_report, exposure_report
 from service.exposure.store import StoreUnavailable
-from service.state import ServiceState, get_state
+from service.state import ServiceState, StateDep
 
 router = APIRouter()
+log = logging.getLogger("service.stats")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Unknown bucket"},
@@ -62,7 +64,8 @@ async def _read(
 
 def _unavailable(state: ServiceState, e: StoreUnavailable) -> JSONResponse:
     state.recorder.mark(False, "read")
-    return field_error(503, ["store"], f"exposure store unavailable: {e}", "store_unavailable")
+    log.warning("stats: exposure store unavailable: %s", e)  # the detail stays in the log
+    return field_error(503, ["store"], "exposure store unavailable", "store_unavailable")
 
 
 def _header(state: ServiceState, start: float, end: float) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def _header(state: ServiceState, start: float, end: float) -> dict[str, Any]:
 
 @router.get("/stats/exposure", responses=_ERRORS)
 async def exposure_stats(
-    state: Annotated[ServiceState, Depends(get_state)],
+    state: StateDep,
     window_s: WindowS = None,
     bucket: BucketQ = None,
     lorenz_points: Annotated[int, Query(ge=2, le=1001)] = 21,
@@ -96,9 +99,9 @@ async def exposure_stats(
     return JSONResponse({**_header(state, start, end), "buckets": report})
 
 
-@router.get("/stats/ab", responses=_ERRORS)
+@router.get("/stats/ab", responses={k: v for k, v in _ERRORS.items() if k != 400})
 async def ab_stats(
-    state: Annotated[ServiceState, Depends(get_state)], window_s: WindowS = None
+    state: StateDep, window_s: WindowS = None
 ) -> JSONResponse:
     try:
         windows, start, end = await _read(state, window_s, None)

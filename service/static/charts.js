@@ -26,11 +26,12 @@ function scale(d0, d1, r0, r1) {
   return (v) => r0 + (v - d0) * k;
 }
 
-// The smallest of 1, 2, 2.5, 5 × 10^n at or above v: a y-axis top that reads well.
+// The smallest of 1, 2, 4 × 10^n at or above v: a y-axis top that reads well.
 export function niceMax(v) {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v * (1 - 1e-9)) return m * p;
+  // With four intervals, 2.5 or 5 would give ticks such as 12.5 %, shown rounded (13 %).
+  for (const m of [1, 2, 4, 10]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
 }
 
@@ -61,7 +62,7 @@ function frame(svg, x, y, xs, ys, xFmt, yFmt, box) {
   const g = el("g", { class: "frame" });
   for (const v of ys) {
     g.append(el("line", { x1: box.x0, x2: box.x1, y1: y(v), y2: y(v), class: "grid" }));
-    g.append(el("text", { x: box.x0 - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, [yFmt(v)]));
+    g.append(el("text", { x: box.x0 - 6, y: y(v) + 4, class: "tick", "text-anchor": "end", "data-value": v }, [yFmt(v)]));
   }
   for (const v of xs) {
     g.append(el("line", { x1: x(v), x2: x(v), y1: box.y1, y2: box.y1 + 4, class: "axis" }));

@@ -186,10 +186,15 @@ async function refresh() {
     render(exposure, ab);
     refreshes += 1;
     document.body.dataset.refreshes = String(refreshes);
-    setStatus("ok", `updated ${clockSeconds(Date.now() / 1000)} UTC`);
+    document.body.dataset.updated = clockSeconds(Date.now() / 1000);
+    setStatus("ok", `updated ${document.body.dataset.updated} UTC`);
   } catch (e) {
-    // Keep the last good numbers on screen; say what failed (e.g. the exposure store is down).
-    setStatus("error", `${e.message} \u2014 showing the last good numbers; retrying every ${refreshS} s`);
+    // Say what failed (e.g. the exposure store is down), and what the page shows: the last good
+    // numbers if there were any, else nothing yet.
+    const shown = refreshes > 0
+      ? `showing the numbers of ${document.body.dataset.updated} UTC`
+      : "no numbers to show yet";
+    setStatus("error", `${e.message} \u2014 ${shown}; retrying every ${refreshS} s`);
   } finally {
     setTimeout(refresh, refreshS * 1000);
   }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import torch
 import uvicorn
 from fastapi import FastAPI
 
+from common.ports import free_port
 from models.bundle import write_bundle
 from models.feature_batch import TensorTable
 from models.feature_table import CategoricalField, FeatureTable
@@ -91,12 +91,6 @@ def make_bundle(
         manifest_extra={"dataset": "service-test"},
         user_history=user_history,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:

@@ -17,9 +17,11 @@ from service.app import create_app
 from service.schemas import RecommendResponse
 
 
-@pytest.fixture(scope="module")
-def server(mirec_bundle: Path) -> Iterator[LiveServer]:
-    with live(create_app(service_settings(mirec_bundle))) as s:
+# Every contract test runs twice: with /recommend on the hot path (service/hot_path.py, the
+# default) and with it off, served by its APIRoute; the two must be indistinguishable.
+@pytest.fixture(scope="module", params=[True, False], ids=["hot_path", "routed"])
+def server(mirec_bundle: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live(create_app(service_settings(mirec_bundle, hot_path=request.param))) as s:
         yield s
 
 
@@ -281,7 +283,8 @@ def test_reload_needs_the_token_and_keeps_serving_on_a_bad_bundle(
 ) -> None:
     live_bundle = tmp_path / "live"
     shutil.copytree(mirec_bundle, live_bundle)
-    with live(create_app(service_settings(live_bundle))) as s, httpx.Client(base_url=s.url) as c:
+    app = create_app(service_settings(live_bundle, bundle_root=str(tmp_path)))
+    with live(app) as s, httpx.Client(base_url=s.url) as c:
         old = c.post("/recommend", json={"user_id": "u1"}).json()["model_version"]
         assert c.post("/admin/reload").status_code == 401
         wrong = c.post("/admin/reload", headers={"Authorization": "Bearer nope"})
@@ -296,7 +299,8 @@ def test_reload_needs_the_token_and_keeps_serving_on_a_bad_bundle(
         r = c.post("/admin/reload", headers=auth, json={"bundles": {"mirec_tail": str(corrupt)}})
         assert r.status_code == 409
         msg = r.json()["detail"][0]["msg"]
-        assert "mirec_tail" in msg and "items.npz" in msg and str(corrupt) in msg
+        # The variant and the client's own path, never which file failed (issue 13 item 1).
+        assert "mirec_tail" in msg and str(corrupt) in msg and "items.npz" not in msg
         after = c.post("/recommend", json={"user_id": "u1"}, headers={"X-AB-Bucket": "treatment"})
         assert after.status_code == 200 and after.json()["model_version"] == old
 

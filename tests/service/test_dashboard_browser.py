@@ -336,3 +336,45 @@ def test_dashboard_shows_what_stats_exposure_says(
     finally:
         store.fail_reads = False
     wait_for(browser, "return document.getElementById('status').dataset.state === 'ok'")
+
+    # Layout (issue 13 item 9): charts of both cards at the same height, the width used, tick
+    # labels that are their exact values, a label on every bar (0 too).
+    layout = browser.execute_script(LAYOUT)
+    for kind, tops in layout["tops"].items():
+        assert len(tops) == 2 and max(tops) - min(tops) <= 1, (kind, tops)
+    assert layout["used"] >= 0.9 * layout["main"], layout
+    for text, value in layout["ticks"]:
+        assert text.endswith("%") and math.isclose(float(text[:-1]) / 100, value, abs_tol=1e-9), (
+            text,
+            value,
+        )
+
+    # Store down on the first load: the banner does not promise numbers the page never had.
+    store.fail_reads = True
+    try:
+        browser.get(f"{server.url}/dashboard?refresh=1")
+        wait_for(browser, "return document.getElementById('status').dataset.state === 'error'")
+        status = browser.find_element("id", "status").text
+        assert "no numbers to show yet" in status and "last good" not in status
+        assert "simulated outage" not in status  # the store's detail stays in the server log
+    finally:
+        store.fail_reads = False
+
+
+LAYOUT = """
+const tops = {};
+for (const kind of ['series', 'lorenz', 'ctr']) {
+  tops[kind] = [...document.querySelectorAll(`article.bucket svg.chart.${kind}`)]
+    .map((n) => n.getBoundingClientRect().top);
+}
+const main = document.getElementById('buckets');
+const style = getComputedStyle(main);
+const inner = main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+const cards = [...document.querySelectorAll('article.bucket')]
+  .map((n) => n.getBoundingClientRect());
+const gaps = parseFloat(style.columnGap) * (cards.length - 1);
+const used = cards.reduce((a, r) => a + r.width, 0) + gaps;
+const ticks = [...document.querySelectorAll('svg.chart.series text.tick[data-value]')]
+  .map((n) => [n.textContent, Number(n.dataset.value)]);
+return { tops, main: inner, used, ticks };
+"""

@@ -4,6 +4,7 @@ and name commands, files, ports and routes that exist in this repository."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -145,3 +146,74 @@ def test_trainer_writes_the_bundle_the_api_serves(
     assert (
         help_text.returncode == 0 and "--config" in help_text.stdout and "--out" in help_text.stdout
     )
+
+
+def test_replicas_profile_runs_api_replicas_on_redis_behind_nginx(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    replica, proxy, api = services["api-replica"], services["proxy"], services["api"]
+    assert replica["profiles"] == proxy["profiles"] == ["replicas"]
+    assert "profiles" not in api  # plain `docker compose up` is unchanged
+    assert replica["image"] == api["image"] and replica["command"] == api["command"]
+    env = replica["environment"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert env["REPLICAS"] == replica["deploy"]["replicas"]  # each process knows it is not alone
+    assert proxy["image"].startswith("nginx:")
+    conf_src, conf_dst, _ = proxy["volumes"][0].split(":")
+    conf = (REPO / conf_src).read_text()
+    assert conf_dst == "/etc/nginx/nginx.conf"
+    assert f"server api-replica:{env['PORT']};" in conf
+    assert f"listen {proxy['ports'][0].split(':')[1]};" in conf
+    assert proxy["depends_on"] == {"api-replica": {"condition": "service_healthy"}}
+    # Only shown lists may be evicted: the compose Redis evicts among keys with a TTL only.
+    command = services["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "volatile-ttl"
+    assert "--maxmemory" in command
+
+
+def test_only_the_api_runs_the_api_healthcheck(compose: dict[str, Any]) -> None:
+    """The image's HEALTHCHECK probes the API: any other service of that image disables it."""
+    image = compose["services"]["trainer"]["image"]
+    for name, service in compose["services"].items():
+        if service.get("image") != image:
+            continue
+        runs_api = service.get("command") == ["python", "-m", "service"]
+        health = service.get("healthcheck", {})
+        if not runs_api:
+            assert health.get("disable") is True, f"{name} inherits the API healthcheck"
+
+
+def test_every_environment_variable_is_one_the_service_reads(compose: dict[str, Any]) -> None:
+    from service.settings import _Environment
+
+    known = {name.upper() for name in _Environment.model_fields}
+    for name, service in compose["services"].items():
+        if service.get("command") != ["python", "-m", "service"]:
+            continue
+        env = service["environment"]
+        assert set(env) <= known, f"{name}: unknown variables {sorted(set(env) - known)}"
+        # Secrets are never given a default in the file: pass-through or required.
+        assert env["ADMIN_TOKEN"] is None
+        assert env["READ_TOKEN"].startswith("${READ_TOKEN:?")
+
+
+def test_docker_compose_config_accepts_the_file() -> None:
+    """`docker compose config` where the v2 plugin exists (Debian bookworm packages none)."""
+    import shutil
+
+    docker = shutil.which("docker")
+    probe = (
+        subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30)
+        if docker
+        else None
+    )
+    if probe is None or probe.returncode != 0:
+        pytest.skip("docker compose v2 not installed; the parsing tests above check the file")
+    env = {**os.environ, "READ_TOKEN": "x" * 20}
+    r = subprocess.run(
+        [docker, "compose", "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr

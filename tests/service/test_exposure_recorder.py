@@ -53,7 +53,7 @@ class FlakyStore:
 
 
 def ev(i: int) -> Exposure:
-    return Exposure("control", f"r{i}", ("a", "b"), (False, True), 1000.0)
+    return Exposure("control", f"r{i}", ("a", "b"), (False, True), 1000.0, (0, 1), 1)
 
 
 def sample(m: ServiceMetrics, name: str, labels: dict[str, str] | None = None) -> float:

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from service.exposure.events import Click, ClickOutcome, Exposure
+from service.exposure.events import Click as ClickEvent
+from service.exposure.events import ClickOutcome, Exposure
 from service.exposure.memory import MemoryExposureStore
 from service.exposure.redis_store import RedisExposureStore
 from service.exposure.store import ExposureStore
@@ -39,9 +40,28 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[ExposureStore]:
         await s.close()
 
 
+ODD = ("with:colons", "ünïcödé", "1control", " ", "c" * 256)
+# The catalogue the lists are served from: shown lists keep rows, clicks name item ids.
+ROWS = {item: i for i, item in enumerate([*"abcdefghijklmnopqrstuvwxyz", *ODD])}
+CATALOGUE = 0xC0FFEE
+CATALOGUES = {CATALOGUE: ROWS}
+
+
 def exposure(bucket: str, rid: str, items: str, tails: str, at: float = T0) -> Exposure:
     """items 'abc', tails '010' -> items a, b, c with b a tail item."""
-    return Exposure(bucket, rid, tuple(items), tuple(t == "1" for t in tails), at)
+    return listed(bucket, rid, tuple(items), tuple(t == "1" for t in tails), at)
+
+
+def listed(
+    bucket: str, rid: str, items: tuple[str, ...], tail: tuple[bool, ...], at: float = T0
+) -> Exposure:
+    return Exposure(bucket, rid, items, tail, at, tuple(ROWS[i] for i in items), CATALOGUE)
+
+
+def Click(  # the event with the catalogues these tests serve from
+    rid: str, item: str, at: float, catalogues: dict[int, dict[str, int]] = CATALOGUES
+) -> ClickEvent:
+    return ClickEvent(rid, item, at, catalogues)
 
 
 async def test_record_then_read_counts_everything(store: ExposureStore) -> None:
@@ -96,12 +116,38 @@ async def test_click_on_something_not_shown_is_refused(store: ExposureStore) -> 
 
 
 async def test_awkward_ids_round_trip(store: ExposureStore) -> None:
-    odd = ("with:colons", "ünïcödé", "1control", " ", "c" * 256)
-    await store.record([Exposure("control", "r:1", odd, (True, False, True, False, True), T0)])
+    await store.record([listed("control", "r:1", ODD, (True, False, True, False, True))])
     w = (await store.read(["control"], T0, T0))["control"]
-    assert w.item_counts == dict.fromkeys(odd, 1)
+    assert w.item_counts == dict.fromkeys(ODD, 1)
     r = await store.click(Click("r:1", "1control", T0))
     assert (r.outcome, r.bucket, r.tail) == (ClickOutcome.COUNTED, "control", True)
+
+
+async def test_clicks_are_matched_through_the_serving_catalogue(store: ExposureStore) -> None:
+    await store.record([exposure("control", "r1", "ab", "01")])
+    # The catalogue that served r1 is no longer loaded: refused like an expired list, even
+    # though another loaded catalogue has an item "b" at the same row.
+    other = {CATALOGUE + 1: ROWS}
+    assert (await store.click(Click("r1", "b", T0, other))).outcome is ClickOutcome.NOT_SHOWN
+    # A catalogue with "b" at another row: the row shown is what counts, not the id.
+    moved = {CATALOGUE: {**ROWS, "b": ROWS["z"]}}
+    assert (await store.click(Click("r1", "b", T0, moved))).outcome is ClickOutcome.NOT_SHOWN
+    assert (await store.read(["control"], T0, T0))["control"].totals.clicks == 0
+    assert (await store.click(Click("r1", "b", T0))).outcome is ClickOutcome.COUNTED
+
+
+async def test_long_lists_keep_every_position_apart(store: ExposureStore) -> None:
+    # 31 items: the clicked and tail bits span four bytes each.
+    names = tuple("abcdefghijklmnopqrstuvwxyz") + ODD
+    tail = tuple(j % 3 == 0 for j in range(len(names)))
+    await store.record([listed("treatment", "long", names, tail)])
+    assert len(names) == 31
+    for j in (30, 8, 7, 0, 30):
+        r = await store.click(Click("long", names[j], T0 + 1))
+        assert r.tail is (j % 3 == 0) and r.bucket == "treatment"
+    t = (await store.read(["treatment"], T0, T0 + 2))["treatment"].totals
+    # Positions 30, 8, 7, 0 counted once each (the second 30 is a duplicate); 30 and 0 are tail.
+    assert (t.clicks, t.tail_clicks, t.head_clicks) == (4, 2, 2)
 
 
 async def test_concurrent_batches_lose_nothing(store: ExposureStore) -> None:

@@ -1,5 +1,6 @@
-"""Fuzz every operation of the app's own OpenAPI schema: no input may produce a 5xx, and nothing
-a client sends may corrupt the stats (click-through stays a proportion, counts stay consistent).
+"""Fuzz every operation of the app's own OpenAPI schema: no input may produce a 5xx, nothing
+a client sends may corrupt the stats (click-through stays a proportion, counts stay consistent),
+and every answer is one the document declares (status code and media type).
 
 Requests are generated from the schema (hypothesis), then mutated: any value may be replaced by
 arbitrary JSON, keys dropped or added, bounds overshot, and raw bodies thrown in. Values are
@@ -106,10 +107,34 @@ def from_schema(schema: dict[str, Any], components: dict[str, Any]) -> st.Search
     return st.one_of(base, base, base, any_json)  # about one value in four is junk
 
 
+READ_TOKEN = "fuzz-read-token-0123"
+METRICS_TOKEN = "fuzz-metrics-token-01"
+TOKENS = {"adminToken": ADMIN_TOKEN, "readToken": READ_TOKEN, "metricsToken": METRICS_TOKEN}
+
+
 @pytest.fixture(scope="module")
 def server(mirec_bundle: Path) -> Iterator[LiveServer]:
-    with live(create_app(service_settings(mirec_bundle, access_log=False))) as s:
+    settings = service_settings(
+        mirec_bundle, access_log=False, read_token=READ_TOKEN, metrics_token=METRICS_TOKEN
+    )
+    with live(create_app(settings)) as s:
         yield s
+
+
+def undocumented(op: dict[str, Any], r: httpx.Response) -> str | None:
+    """Why the answer ``r`` is not one that ``op`` declares, or None."""
+    declared = op["responses"].get(str(r.status_code))
+    if declared is None:
+        return f"status {r.status_code} not in {sorted(op['responses'])}"
+    media = r.headers.get("content-type", "").split(";")[0].strip()
+    content = declared.get("content")
+    if content and media not in content:
+        return f"{r.status_code} answered {media!r}, the document says {sorted(content)}"
+    if media == "application/json" and r.status_code >= 400:
+        detail = r.json().get("detail")
+        if not (isinstance(detail, list) and all({"loc", "msg", "type"} <= set(d) for d in detail)):
+            return f"{r.status_code} body is not the documented error shape: {r.text[:200]}"
+    return None
 
 
 def operations(app_schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -136,6 +161,13 @@ def test_no_input_yields_a_server_error(server: LiveServer) -> None:
         def request(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
             method, path, op = draw(st.sampled_from(ops))
             kwargs: dict[str, Any] = {"params": {}, "headers": {}}
+            schemes = [k for s in op.get("security", []) for k in s if k in TOKENS]
+            if schemes and draw(st.integers(0, 5)) > 0:  # mostly the right token, deep paths run
+                kwargs["headers"]["Authorization"] = f"Bearer {TOKENS[schemes[0]]}"
+            elif schemes:
+                kwargs["headers"]["Authorization"] = draw(
+                    st.sampled_from(["Bearer x", "Basic y", f"Bearer {ADMIN_TOKEN}x"]) | header_text
+                )
             for p in op.get("parameters", []):
                 if not draw(st.booleans()):
                     continue
@@ -161,6 +193,7 @@ def test_no_input_yields_a_server_error(server: LiveServer) -> None:
             return method, path, kwargs
 
         failures: list[str] = []
+        by_op = {(m, p): op for m, p, op in ops}
 
         @settings(
             max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None
@@ -174,12 +207,17 @@ def test_no_input_yields_a_server_error(server: LiveServer) -> None:
                     f"{method} {path} {kwargs!r:.300} -> {r.status_code} {r.text[:200]}"
                 )
             assert r.status_code < 500, failures[-1]
+            why = undocumented(by_op[(method, path)], r)
+            if why is not None:
+                failures.append(f"{method} {path} {kwargs!r:.300}: {why}")
+            assert why is None, failures[-1]
 
         run()
 
         # The stats survived: every rate is a proportion and the counters add up.
-        ab = client.get("/stats/ab").json()["buckets"]
-        exposure = client.get("/stats/exposure").json()["buckets"]
+        read = {"Authorization": f"Bearer {READ_TOKEN}"}
+        ab = client.get("/stats/ab", headers=read).json()["buckets"]
+        exposure = client.get("/stats/exposure", headers=read).json()["buckets"]
         for bucket, entry in ab.items():
             for part in ("overall", "head", "tail"):
                 assert 0 <= entry[part]["clicks"] <= entry[part]["impressions"]

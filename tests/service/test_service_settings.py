@@ -29,12 +29,12 @@ def test_toml_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     cfg.write_text('redis_url = "redis://from-file"\nport = 9000\n' + TOML)
     monkeypatch.setenv("LONGTAIL_CONFIG", str(cfg))
     monkeypatch.setenv("REDIS_URL", "redis://from-env:6379/0")
-    monkeypatch.setenv("ADMIN_TOKEN", "s3cret")
+    monkeypatch.setenv("ADMIN_TOKEN", "s3cret-s3cret-s3cret")
     s = load_settings()
     assert s.redis_url == "redis://from-env:6379/0"  # the environment wins over the file
     assert s.port == 9000
-    assert s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret"
-    assert "s3cret" not in repr(s)
+    assert s.admin_token is not None and s.admin_token.get_secret_value() == "s3cret-s3cret-s3cret"
+    assert "s3cret-s3cret-s3cret" not in repr(s)
     assert s.variants["tail"].lambda_p == 0.2 and s.variants["tail"].index.kind == "hnsw"
     assert s.buckets["control"].weight == 3 and s.exposure.granularity_s == 30
 
@@ -57,6 +57,16 @@ def test_defaults_without_any_config(monkeypatch: pytest.MonkeyPatch) -> None:
         (TOML.replace("weight = 1", "weight = 0"), "buckets.treatment.weight"),
         ("surprise = 1\n" + TOML, "surprise"),
         (TOML.replace('kind = "hnsw"', 'kind = "lsh"'), "variants.tail.index.kind"),
+        (
+            TOML.replace("weight = 1", "weight = inf"),
+            "buckets.treatment.weight: Input should be a finite",
+        ),
+        ("port = 0\n" + TOML, "port: Input should be greater than or equal to 1"),
+        ("port = 70000\n" + TOML, "port: Input should be less than or equal to 65535"),
+        (TOML + "timeout_s = 0\n", "exposure.timeout_s: Input should be greater than 0"),
+        (TOML + "retry_interval_s = nan\n", "exposure.retry_interval_s: Input should be a finite"),
+        ("build_threads = 0\n" + TOML, "build_threads: Input should be greater than or equal"),
+        ("hot_path = 3\n" + TOML, "hot_path: Input should be a valid boolean"),
     ],
 )
 def test_bad_config_names_the_file_and_key(
@@ -77,3 +87,17 @@ def test_missing_and_unparsable_files(tmp_path: Path) -> None:
     bad.write_text("[variants\n")
     with pytest.raises(SettingsError, match="broken.toml"):
         load_settings(bad)
+
+
+def test_a_bad_port_in_the_environment_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LONGTAIL_CONFIG", raising=False)
+    for value, why in (("http", "valid integer"), ("0", "greater than or equal to 1")):
+        monkeypatch.setenv("PORT", value)
+        with pytest.raises(SettingsError, match=f"<defaults>: port: Input should be .*{why}"):
+            load_settings()
+
+
+def test_hot_path_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LONGTAIL_CONFIG", raising=False)
+    assert load_settings().hot_path is True
+    assert load_settings(hot_path=False).hot_path is False

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
+from common.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = [
     "--config",
@@ -37,7 +39,7 @@ def _train(out: Path, nproc: int) -> None:
             "-m",
             "torch.distributed.run",
             f"--nproc_per_node={nproc}",
-            "--master_port=29517",
+            f"--master_port={free_port()}",  # a fixed port collides with parallel runs
             "-m",
             "training",
             "train",

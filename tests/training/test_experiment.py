@@ -102,3 +102,75 @@ def test_figures_draw_full_mirec_not_its_many_shot_ablation() -> None:
 
     picked = _pick({"many_shot": [rec(0)], "mirec": [rec(2)]}, "ltcur")
     assert picked is not None and picked[0] == "mirec"
+
+
+def test_unknown_variant_keys_and_bad_values_are_refused(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('[experiment]\nseeds = [0]\n[[variant]]\nname = "a"\nsett = []\n')
+    with pytest.raises(experiment.ConfigError, match=r"bad.toml: variant\.0\.sett: Extra inputs"):
+        experiment.load_experiment(f)
+    f.write_text('[experiment]\nseeds = ["x"]\n[[variant]]\nname = "a"\n')
+    with pytest.raises(experiment.ConfigError, match=r"experiment\.seeds\.0: Input should be"):
+        experiment.load_experiment(f)
+    f.write_text('[experiment]\nbundles = ["b"]\n[[variant]]\nname = "a"\n')
+    with pytest.raises(experiment.ConfigError, match=r"bundles names unknown variants \['b'\]"):
+        experiment.load_experiment(f)
+    f.write_text("[experiment]\n")
+    with pytest.raises(experiment.ConfigError, match=r"variant: Field required"):
+        experiment.load_experiment(f)
+
+
+def test_a_bad_variant_fails_at_load_before_anything_trains(tmp_path: Path) -> None:
+    f = tmp_path / "exp.toml"
+    f.write_text(
+        '[experiment]\nseeds = [0]\n[[variant]]\nname = "ok"\n'
+        '[[variant]]\nname = "late"\nset = ["mirec.lambda_p=1.5"]\n'
+    )
+    with pytest.raises(
+        experiment.ConfigError, match=r"variant 'late': mirec\.lambda_p: Input should be less"
+    ):
+        experiment.load_experiment(f)
+
+
+def test_paths_resolve_against_the_experiment_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "configs" / "experiments"
+    folder.mkdir(parents=True)
+    (tmp_path / "configs" / "base.toml").write_text("[train]\nepochs = 3\n")
+    f = folder / "e.toml"
+    f.write_text(
+        '[experiment]\nname = "e"\nbase = "../base.toml"\nout = "../../docs/results/e"\n'
+        'cache_dir = "../../runs/cache/e"\n[[variant]]\nname = "a"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not the folder the paths are relative to
+    spec = experiment.load_experiment(f)
+    assert spec.base_raw == {"train": {"epochs": 3}}
+    assert spec.out == (tmp_path / "docs" / "results" / "e").resolve()
+    assert spec.cache_dir == (tmp_path / "runs" / "cache" / "e").resolve()
+    monkeypatch.chdir(tmp_path)  # below the working directory: shown relative to it
+    spec = experiment.load_experiment(f.relative_to(tmp_path))
+    assert spec.out == Path("docs/results/e") and spec.cache_dir == Path("runs/cache/e")
+
+
+def test_repo_experiment_files_load_from_the_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    for f in sorted((ROOT / "configs" / "experiments").glob("*.toml")):
+        spec = experiment.load_experiment(f.relative_to(ROOT))
+        # The paths the Makefile's claims target and the docs name, as before the change.
+        assert spec.out == Path("docs/results") / spec.name, f
+        assert spec.cache_dir.parent == Path("runs/cache"), f
+        assert spec.base_raw["data"]["dataset"] in ("ml-1m", "ml-100k"), f
+
+
+def test_run_keys_are_those_of_the_existing_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Computed at f6ab327, before the config got bounds and the experiment spec became a model:
+    # the cached runs under runs/cache/ must keep their file names.
+    from training.config import load_config
+
+    monkeypatch.chdir(ROOT)
+    assert experiment.run_key(load_config(None)) == "db340b73198c46e2"
+    cfg = load_config("configs/ml1m_mirec.toml", ["train.seed=1"])
+    assert experiment.run_key(cfg) == "58572e6a1498fc19"

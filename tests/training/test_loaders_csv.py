@@ -110,9 +110,12 @@ def test_feature_key_column_missing(tmp_path: Path) -> None:
         load_csv(write_csv(tmp_path), _cfg(item_key="movie"))
 
 
-def test_multi_character_separator_is_rejected(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"csv\.sep must be a single character"):
-        load_csv(write_csv(tmp_path), _cfg(sep="::"))
+def test_multi_character_separator_is_rejected_by_the_config() -> None:
+    # Checked when the config is read (naming the key), before any file is opened.
+    from training.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=r"data\.csv\.sep: .*single character"):
+        load_config(None, ["data.csv.sep='::'"])
 
 
 def test_wrong_encoding_names_the_line(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ REAL = Path("/work/shared/data")
 @pytest.mark.parametrize("name", ["ml-1m", "ml-100k", "bookcrossing", "csv"])
 def test_file_datasets_need_data_dir(name: str) -> None:
     with pytest.raises(DataError, match=rf"dataset '{name}' needs data\.data_dir"):
-        load_dataset(DataConfig(dataset=name))  # type: ignore[arg-type]
+        load_dataset(DataConfig(dataset=name))
 
 
 def test_data_dir_that_does_not_exist(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_dispatch_to_each_loader(tmp_path: Path) -> None:
     }
     csv_cfg = CsvConfig(user_col="user", item_col="item")
     for name, (folder, n) in cases.items():
-        ds = load_dataset(DataConfig(dataset=name, data_dir=str(folder), csv=csv_cfg))  # type: ignore[arg-type]
+        ds = load_dataset(DataConfig(dataset=name, data_dir=str(folder), csv=csv_cfg))
         assert ds.name == name and ds.n_interactions == n
     syn = load_dataset(DataConfig(synthetic=SyntheticConfig(preset="tiny")))
     assert syn.name == "synthetic" and syn.n_items == 300

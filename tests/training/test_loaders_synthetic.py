@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from training.config import DataConfig, SyntheticConfig
+from training.config import ConfigError, DataConfig, SyntheticConfig, load_config
 from training.data.errors import DataError
 from training.data.synthetic import (
     PRESETS,
@@ -120,10 +120,17 @@ def test_overrides_and_custom_preset() -> None:
         resolve_spec(DataConfig(synthetic=SyntheticConfig(preset="custom", n_users=10)))
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("n_users", 0), ("interactions_per_user", 200), ("feature_noise", 1.5), ("latent_dim", 1)],
-)
+@pytest.mark.parametrize(("field", "value"), [("interactions_per_user", 200), ("n_items", 5)])
 def test_invalid_parameters_name_the_field(field: str, value: object) -> None:
     with pytest.raises(DataError, match=rf"synthetic\.{field}"):
         load_synthetic(_cfg(**{field: value}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n_users", 0), ("feature_noise", 1.5), ("latent_dim", 1), ("popularity_exponent", -1)],
+)
+def test_out_of_range_parameters_are_refused_by_the_config(field: str, value: object) -> None:
+    # Single-field bounds live in SyntheticConfig: refused before any data is generated.
+    with pytest.raises(ConfigError, match=rf"data\.synthetic\.{field}: Input should be"):
+        load_config(None, [f"data.synthetic.{field}={value}"])

@@ -59,6 +59,7 @@ def read_csv_rows(
     required: Sequence[str],
     single_line: bool = False,
     repair: Repair | None = None,
+    trailing_sep: bool = False,
 ) -> CsvRows:
     """Read ``path``: header row first (blank lines skipped), then data rows.
 
@@ -66,7 +67,9 @@ def read_csv_rows(
     ``required`` asks for more (``wrong separator? expected ';'``); a missing required column
     (listing the columns found); a row with a different number of fields than the header, or
     (``single_line``) a quote not closed on its line, naming the line. ``repair`` is applied to
-    every line before parsing, for a format's known defects.
+    every line before parsing, for a format's known defects. ``trailing_sep``: a separator at
+    the end of every line (an empty last field on every row, beyond the header's columns) is
+    dropped instead of being a field-count error.
     """
     if len(delimiter) != 1:
         raise DataError(f"the separator must be a single character, got {delimiter!r}", path=path)
@@ -85,6 +88,8 @@ def read_csv_rows(
             if fixed is not None and fixed != body:
                 lines[k] = fixed + line[len(body) :]
                 repaired += 1
+    if trailing_sep:
+        repaired += _strip_trailing_separator(lines, delimiter)
     fast = _read_simple(path, lines, delimiter, required)
     if fast is not None:
         return CsvRows(path, delimiter, fast[0], fast[1], fast[2], repaired)
@@ -138,6 +143,31 @@ def read_csv_rows(
     if header is None:
         raise DataError("empty file: expected a header row", path=path)
     return CsvRows(path, delimiter, header, rows, numbers, repaired)
+
+
+def _strip_trailing_separator(lines: list[str], delimiter: str) -> int:
+    """Drop one trailing ``delimiter`` from every line when each non-blank line ends in an empty
+    field beyond the header's names (the header itself may end in the separator or not). Lines are
+    changed in place; returns how many were changed (0 when the file has no such convention)."""
+    rows = list(csv.reader(lines, delimiter=delimiter, quotechar='"'))
+    if len(rows) != len(lines):
+        return 0  # a quoted newline: leave the file to the line-tracking path
+    filled = [(k, r) for k, r in enumerate(rows) if r and any(f.strip() for f in r)]
+    if len(filled) < 2:
+        return 0
+    header = filled[0][1]
+    width = len(header) - 1 if not header[-1].strip() else len(header)  # named columns
+    if any(len(r) != width + 1 or r[-1].strip() for _, r in filled[1:]):
+        return 0
+    changed = 0
+    for k, r in filled:
+        if len(r) == width + 1:
+            body = lines[k].rstrip("\r\n")
+            if body.rstrip().endswith(delimiter):
+                stripped = body.rstrip()[: -len(delimiter)]
+                lines[k] = stripped + lines[k][len(body) :]
+                changed += 1
+    return changed
 
 
 def _read_simple(

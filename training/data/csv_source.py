@@ -10,8 +10,10 @@ unknown features. Paths are relative to ``data_dir`` (an absolute path is used a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -31,26 +33,64 @@ from training.data.indexing import (
     table,
 )
 
+log = logging.getLogger("training")
+UNIQUE_WARN_MIN_ROWS = 20  # fewer rows: a category may well be unique by chance
 
-def _interactions(path: Path, cfg: CsvConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Raw user / item id string arrays ``[n]`` and int64 timestamps ``[n]`` (or None)."""
+
+@dataclass(frozen=True)
+class _Interactions:
+    users: np.ndarray  # raw user id strings [n]
+    items: np.ndarray  # raw item id strings [n]
+    timestamps: np.ndarray | None  # int64 [n]
+    weights: np.ndarray | None  # float64 [n] (weight_col), summed over collapsed duplicates
+    below_threshold: int  # rows dropped by min_weight
+    duplicates: int  # rows merged into an earlier row of the same user-item pair
+
+
+def _interactions(path: Path, cfg: CsvConfig) -> _Interactions:
+    """The interaction rows: thresholded on ``min_weight``, then duplicates collapsed."""
     if cfg.user_col == cfg.item_col:
         raise DataError(f"csv.user_col and csv.item_col are both {cfg.user_col!r}", path=path)
     required = [cfg.user_col, cfg.item_col]
-    if cfg.timestamp_col is not None:
-        required.append(cfg.timestamp_col)
-    f = read_csv_rows(path, delimiter=cfg.sep, encoding=cfg.encoding, required=required)
+    for extra in (cfg.timestamp_col, cfg.weight_col):
+        if extra is not None:
+            required.append(extra)
+    f = read_csv_rows(
+        path,
+        delimiter=cfg.file_sep("interactions"),
+        encoding=cfg.file_encoding("interactions"),
+        required=required,
+        trailing_sep=True,
+    )
     iu, ii = f.column(cfg.user_col), f.column(cfg.item_col)
     it = f.column(cfg.timestamp_col) if cfg.timestamp_col is not None else None
+    iw = f.column(cfg.weight_col) if cfg.weight_col is not None else None
     users: list[str] = []
     items: list[str] = []
     stamps: list[int] = []
+    weights: list[float] = []
+    below = 0
     for row, number in zip(f.rows, f.line_numbers, strict=True):
         user, item = row[iu].strip(), row[ii].strip()
         if not user:
             raise DataError(f"empty user id in column {cfg.user_col!r}", path=path, line=number)
         if not item:
             raise DataError(f"empty item id in column {cfg.item_col!r}", path=path, line=number)
+        if iw is not None:
+            try:
+                w = float(row[iw])
+            except ValueError:
+                raise DataError(
+                    f"column {cfg.weight_col!r}: not a number: {row[iw]!r}", path=path, line=number
+                ) from None
+            if not np.isfinite(w):
+                raise DataError(
+                    f"column {cfg.weight_col!r}: not finite: {row[iw]!r}", path=path, line=number
+                )
+            if cfg.min_weight is not None and w < cfg.min_weight:
+                below += 1
+                continue
+            weights.append(w)
         if it is not None:
             ts = parse_int(row[it])
             if ts is None:
@@ -63,9 +103,50 @@ def _interactions(path: Path, cfg: CsvConfig) -> tuple[np.ndarray, np.ndarray, n
         users.append(user)
         items.append(item)
     if not users:
+        if below:
+            raise DataError(
+                f"no interactions left: all {below} rows have {cfg.weight_col} < "
+                f"csv.min_weight ({cfg.min_weight})",
+                path=path,
+            )
         raise DataError("no interactions (only a header)", path=path)
-    timestamps = np.asarray(stamps, dtype=np.int64) if it is not None else None
-    return np.asarray(users), np.asarray(items), timestamps
+    u, i = np.asarray(users), np.asarray(items)
+    ts_arr = np.asarray(stamps, dtype=np.int64) if it is not None else None
+    w_arr = np.asarray(weights, dtype=np.float64) if iw is not None else None
+    duplicates = 0
+    if cfg.duplicates == "collapse":
+        u, i, ts_arr, w_arr, duplicates = _collapse(u, i, ts_arr, w_arr)
+    return _Interactions(u, i, ts_arr, w_arr, below, duplicates)
+
+
+def _collapse(
+    u: np.ndarray, i: np.ndarray, ts: np.ndarray | None, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, int]:
+    """One row per (user, item) pair, at its first occurrence in the file; its timestamp is the
+    pair's latest (the user's most recent interaction with the item, which leave-one-out means
+    by "last"), its weight the pair's sum. Returns the arrays and the number of rows merged."""
+    _, first, inverse = np.unique(
+        np.char.add(np.char.add(u.astype(str), "\x00"), i.astype(str)),
+        return_index=True,
+        return_inverse=True,
+    )
+    inverse = inverse.reshape(-1)
+    n_dup = len(u) - len(first)
+    if n_dup == 0:
+        return u, i, ts, w, 0
+    keep = np.sort(first)  # file positions of the kept rows, in file order
+    group_of_kept = inverse[keep]  # [n_pairs]: the pair each kept row stands for
+    slot = np.empty(len(first), dtype=np.int64)
+    slot[group_of_kept] = np.arange(len(keep))  # pair -> output row
+    out_ts = None
+    if ts is not None:
+        out_ts = np.full(len(keep), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(out_ts, slot[inverse], ts)
+    out_w = None
+    if w is not None:
+        out_w = np.zeros(len(keep), dtype=np.float64)
+        np.add.at(out_w, slot[inverse], w)
+    return u[keep], i[keep], out_ts, out_w, n_dup
 
 
 @dataclass(frozen=True)
@@ -90,7 +171,16 @@ def _features(
     path: Path, cfg: CsvConfig, key: str, multi: list[str], id_name: str, multi_setting: str
 ) -> _FeatureColumns:
     """Read one feature file; errors name the file, the column and (for bad rows) the line."""
-    f = read_csv_rows(path, delimiter=cfg.sep, encoding=cfg.encoding, required=[key])
+    file: Literal["item_features", "user_features"] = (
+        "item_features" if id_name == "item_id" else "user_features"
+    )
+    f = read_csv_rows(
+        path,
+        delimiter=cfg.file_sep(file),
+        encoding=cfg.file_encoding(file),
+        required=[key],
+        trailing_sep=True,
+    )
     for name in multi:
         if name not in f.header:
             raise DataError(
@@ -101,7 +191,19 @@ def _features(
     if key in multi:
         raise DataError(f"{multi_setting} lists the key column {key!r}", path=path)
     ik = f.column(key)
-    names = [c for c in f.header if c != key]
+    listed = cfg.item_feature_cols if id_name == "item_id" else cfg.user_feature_cols
+    setting = f"csv.{id_name.split('_')[0]}_feature_cols"
+    if listed is not None:
+        for name in listed:
+            if name not in f.header or name == key:
+                raise DataError(
+                    f"{setting} lists column {name!r}, which is not a feature column of the file; "
+                    f"columns found: {list(f.header)}",
+                    path=path,
+                )
+        names = [c for c in f.header if c in listed]
+    else:
+        names = [c for c in f.header if c != key]
     for c in names:
         if not c:
             raise DataError("a feature column has an empty name in the header", path=path)
@@ -130,14 +232,51 @@ def _features(
         for c, bags in multi_values.items():
             parts = (p.strip() for p in row[index[c]].split(cfg.multi_sep))
             bags[k] = tuple(dict.fromkeys(p for p in parts if p))  # dedupe, keep order
+    for c, values in single.items():
+        filled = [v for v in values.values() if v]
+        if (
+            listed is None
+            and len(filled) >= UNIQUE_WARN_MIN_ROWS
+            and len(set(filled)) == len(filled)
+        ):
+            log.warning(
+                "%s: column %r has a different value on every row (a name or URL?): as a "
+                "categorical feature it cannot generalise; list the columns to use in %s",
+                path,
+                c,
+                setting,
+            )
+        if c not in multi and sum(cfg.multi_sep in v for v in filled) > len(filled) // 2:
+            log.warning(
+                "%s: column %r looks multi-valued (%r in most rows) but is not in %s: "
+                "each whole value is one category",
+                path,
+                c,
+                cfg.multi_sep,
+                multi_setting,
+            )
     return _FeatureColumns(names, single, multi_values)
 
 
 def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:
     """Load the files named by ``cfg`` under ``data_dir``."""
-    if len(cfg.sep) != 1:
-        raise DataError(f"csv.sep must be a single character, got {cfg.sep!r}")
-    raw_users, raw_items, timestamps = _interactions(data_dir / cfg.interactions, cfg)
+    path = data_dir / cfg.interactions
+    rows = _interactions(path, cfg)
+    raw_users, raw_items, timestamps = rows.users, rows.items, rows.timestamps
+    if rows.duplicates:
+        log.warning(
+            "%s: %d duplicate user-item rows collapsed into one interaction per pair "
+            '(data.csv.duplicates = "keep" keeps them)',
+            path,
+            rows.duplicates,
+        )
+    if rows.below_threshold:
+        log.info(
+            "%s: %d rows below data.csv.min_weight = %s dropped",
+            path,
+            rows.below_threshold,
+            cfg.min_weight,
+        )
     user_codes, user_uniques = first_seen_index(raw_users)
     item_codes, item_uniques = first_seen_index(raw_items)
     user_ids, item_ids = id_strings(user_uniques), id_strings(item_uniques)
@@ -163,7 +302,7 @@ def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:
             "csv.user_multi",
         ).fields(user_ids)
     return Dataset(
-        name="csv",
+        name=cfg.name,
         user_ids=user_ids,
         item_ids=item_ids,
         users=user_codes,
@@ -171,4 +310,7 @@ def load_csv(data_dir: Path, cfg: CsvConfig) -> Dataset:
         timestamps=timestamps,
         item_features=table(*item_fields),
         user_features=table(*user_fields),
+        duplicates_collapsed=rows.duplicates,
+        below_threshold=rows.below_threshold,
+        weights=rows.weights,
     )

@@ -31,10 +31,18 @@ class Dataset:
     timestamps: np.ndarray | None  # int64 [n_interactions] or None when the source has none
     item_features: FeatureTable
     user_features: FeatureTable
+    # What the loader merged or dropped (the csv loader; 0 elsewhere), reported by `stats`.
+    duplicates_collapsed: int = 0  # rows merged into an earlier row of the same user-item pair
+    below_threshold: int = 0  # rows dropped by a weight threshold
+    weights: np.ndarray | None = None  # float64 [n_interactions] (summed weights), or None
 
     def __post_init__(self) -> None:
         n = len(self.users)
-        if len(self.items) != n or (self.timestamps is not None and len(self.timestamps) != n):
+        if (
+            len(self.items) != n
+            or (self.timestamps is not None and len(self.timestamps) != n)
+            or (self.weights is not None and len(self.weights) != n)
+        ):
             raise ValueError(f"{self.name}: interaction arrays differ in length")
         if self.item_features.n_rows != len(self.item_ids):
             raise ValueError(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from models.bundle import load_bundle
-from training.config import DataConfig, config_from_dict
+from models.bundle import BundleError, load_bundle
+from training.config import DataConfig, apply_overrides, config_from_dict
 from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import evaluate
 from training.evaluation.scorers import embedding_scorer
@@ -35,17 +35,23 @@ def evaluate_baseline(name: str, cfg: DataConfig, role: Role = "test") -> dict[s
     }
 
 
-def evaluate_bundle(path: Path, role: Role = "test") -> dict[str, Any]:
+def evaluate_bundle(
+    path: Path, role: Role = "test", overrides: list[str] | None = None
+) -> dict[str, Any]:
     """Reload a bundle, rebuild its dataset split from the saved config, and evaluate it.
 
-    The dataset fingerprint must match the manifest's: evaluating a bundle on other data than it
-    was trained on is refused.
+    ``overrides`` (``section.key=value``) apply to the saved config, e.g. ``data.data_dir`` when
+    the data moved. The dataset fingerprint must match the manifest's: evaluating a bundle on
+    other data than it was trained on is refused (a BundleError, like a missing or corrupt bundle).
     """
     bundle = load_bundle(path)
-    cfg = config_from_dict(bundle.manifest["config"], source=f"{path}/manifest.json")
+    saved = bundle.manifest.get("config")
+    if not isinstance(saved, dict):
+        raise BundleError(f"bundle {path}: manifest.json: no 'config' object")
+    cfg = config_from_dict(apply_overrides(saved, overrides or []), source=f"{path}/manifest.json")
     p = prepare(cfg.data)
     if p.fingerprint != bundle.manifest.get("fingerprint"):
-        raise ValueError(
+        raise BundleError(
             f"bundle {path}: dataset fingerprint {bundle.manifest.get('fingerprint')} differs from "
             f"the data found now ({p.fingerprint}); check --data-dir / the data files"
         )

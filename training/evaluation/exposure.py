@@ -26,8 +26,6 @@ import numpy as np
 
 from training.protocol.headtail import HeadTail
 
-EXPOSURE_NAMES: tuple[str, ...] = ("coverage", "tail_share", "arp", "gini")
-
 
 def gini(counts: np.ndarray) -> float:
     """Gini coefficient of non-negative counts (formula in the module docstring)."""

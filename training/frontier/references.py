@@ -33,22 +33,22 @@ def run_reference(
     t0 = time.perf_counter()
     sweep: list[dict[str, Any]] = []
     chosen: float | None = None
+    scorer: Scorer | None = None
     if name == "popularity":
         scorer = popularity_scorer(p.headtail)
     elif name in ("ease", "rp3beta"):
         x = train_matrix(p.split)
         fit = ease_weights if name == "ease" else rp3beta_weights
         best = -1.0
-        scorer = None
         for k in knobs or DEFAULT_KNOBS[name]:
             s = matrix_scorer(x, fit(x, k))
             v = _valid_point(s, p)
             sweep.append({"knob": float(k), "valid": v})
             if v["all_NDCG@50"] > best:
                 best, chosen, scorer = v["all_NDCG@50"], float(k), s
-        assert scorer is not None
     else:
         raise ValueError(f"unknown reference {name!r}; known: {list(REFERENCES)}")
+    assert scorer is not None
     curve = beta_curve(scorer, p, grid)
     return {
         "reference": name,

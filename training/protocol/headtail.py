@@ -35,10 +35,6 @@ class HeadTail:
         return len(self.train_counts)
 
     @property
-    def is_head(self) -> np.ndarray:
-        return ~self.is_tail
-
-    @property
     def n_head(self) -> int:
         return int(self.n_items - self.is_tail.sum())
 

@@ -15,18 +15,27 @@ COMMAND = "make results  (python -m training baselines --out docs/results/baseli
 
 
 def baselines_table(
-    datasets: list[str], data_root: Path, seeds: list[int], out_stem: Path | None
+    datasets: list[str],
+    data_root: Path,
+    seeds: list[int],
+    out_stem: Path | None,
+    base: DataConfig | None = None,
 ) -> dict[str, Any]:
     """Evaluate popularity and random on each dataset for each seed (the seed drives the random
     leave-one-out split where a dataset has no timestamps, the synthetic generator, and the random
-    scorer)."""
+    scorer). ``base`` (``--config`` / ``--set``) gives the other data settings, e.g. ``[data.csv]``
+    or ``head_fraction``; dataset, folder and seed are set per row."""
+    base = base if base is not None else DataConfig()
     rows: list[dict[str, Any]] = []
     fingerprints: dict[str, list[str]] = {}
     for name in datasets:
         runs: dict[str, list[Any]] = {"popularity": [], "random": []}
         for seed in seeds:
             data_dir = None if name == "synthetic" else str(data_root / name)
-            p = prepare(DataConfig(dataset=name, data_dir=data_dir, seed=seed))  # type: ignore[arg-type]
+            cfg = DataConfig.model_validate(
+                {**base.model_dump(), "dataset": name, "data_dir": data_dir, "seed": seed}
+            )
+            p = prepare(cfg)
             fingerprints.setdefault(name, []).append(p.fingerprint)
             runs["popularity"].append(evaluate(popularity_scorer(p.headtail), p.split, p.headtail))
             runs["random"].append(

@@ -192,7 +192,7 @@ def frontier_claims(paths: list[Path]) -> dict[str, Any]:
             }
         )
     return {
-        "generated_by": "python -m training frontier-claims --results "
+        "generated_by": "python -m training tailclaims --results "
         + " ".join(str(p) for p in paths),
         "datasets": docs,
     }

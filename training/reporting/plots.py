@@ -40,12 +40,13 @@ def _pick(records: Records, curriculum: str) -> tuple[str, dict[str, Any]] | Non
         and c[1]["config"]["mirec"]["few_shot_epochs"] != 0
         and c[1]["config"]["mirec"]["many_shot_epochs"] != 0
     ]
-    return (full or cands or [None])[0]
+    best = full or cands
+    return best[0] if best else None
 
 
 def plot_curriculum(records: Records, out: Path) -> Path | None:
-    rows = [(c, _pick(records, c)) for c in ("ltcur", "head2tail", "tail2head")]
-    rows = [(c, r) for c, r in rows if r is not None]
+    picked = [(c, _pick(records, c)) for c in ("ltcur", "head2tail", "tail2head")]
+    rows = [(c, r) for c, r in picked if r is not None]
     if not rows:
         return None
     fig, axes = plt.subplots(len(rows), 3, figsize=(12, 3.2 * len(rows)), squeeze=False)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from models.bundle import BundleKind
 from models.feature_batch import TensorTable
 from models.spec import TowerSpec
 from models.two_tower import TwoTower
@@ -15,14 +16,14 @@ from training.evaluation.evaluator import EvalResult
 from training.protocol.prepared import Prepared
 from training.trainers.embed import embed_table
 
-# Same batch size as the bundle's user-vector path (training/evaluation/user_vectors.py), so that the
-# metrics measured at the end of training and those of the reloaded bundle see identical floats.
+# Same batch size as the bundle's user-vector path (training/evaluation/user_vectors.py), so that
+# the metrics measured at the end of training and those of the reloaded bundle see identical floats.
 EXPORT_BATCH = 4096
 
 
 @dataclass
 class Exported:
-    kind: str
+    kind: BundleKind
     model: nn.Module
     spec: TowerSpec
     user_vectors: np.ndarray  # float32 [n_users, index_dim]
@@ -37,7 +38,7 @@ def export_model(
     model: TwoTower,
     p: Prepared,
     *,
-    kind: str,
+    kind: BundleKind,
     valid: EvalResult | None,
     history: list[dict[str, Any]],
     best_epoch: int,

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from tqdm import tqdm
 
 from models.feature_batch import FeatureBatch
 from models.losses import batch_softmax_loss, embedding_mse_loss, full_softmax_loss
@@ -43,6 +42,7 @@ from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
 from training.trainers.lambda_rule import choose_lambda_p
 from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
+from training.trainers.progress import EpochProgress
 from training.trainers.slice_loss import slice_losses
 from training.trainers.two_tower import (
     train_two_tower,
@@ -90,7 +90,7 @@ class LossRecorder:
 
     def record(self, user_fn: Any, item_fn: Any) -> dict[str, Any]:
         temp = self.cfg.model.temperature if self.cfg.model.normalize else 1.0
-        kw = dict(
+        kw: dict[str, Any] = dict(
             user_table=self.t.user_table,
             item_table=self.t.item_table,
             is_tail=self.p.headtail.is_tail,
@@ -98,11 +98,11 @@ class LossRecorder:
             temperature=temp,
         )
         return {
-            "train_loss": slice_losses(user_fn, item_fn, *self.train_pairs, **kw),  # type: ignore[arg-type]
+            "train_loss": slice_losses(user_fn, item_fn, *self.train_pairs, **kw),
             "valid_loss": slice_losses(
                 user_fn,
                 item_fn,
-                self.p.split.valid_users,  # type: ignore[arg-type]
+                self.p.split.valid_users,
                 self.p.split.valid_items,
                 **kw,
             ),
@@ -158,6 +158,7 @@ def train_many_shot(
         interactions=cur.phase1,
         epochs=cfg.mirec.many_shot_epochs,
         on_epoch=on_epoch,
+        label="many-shot",
     )
     history = [{**h, "phase": 1} for h in res.history]
     if cache_dir is not None and ctx.is_main:
@@ -234,6 +235,7 @@ def train_few_shot(
     history: list[dict[str, Any]] = []
     n_epochs = mc.few_shot_epochs if mc.few_shot_epochs is not None else cfg.train.epochs
     use_logq = mc.few_shot_logq
+    progress = EpochProgress("few-shot", n_epochs, enabled=cfg.train.progress and ctx.is_main)
 
     def rec_loss(
         u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor, meta: bool = False
@@ -263,14 +265,8 @@ def train_few_shot(
         users, items = torch.from_numpy(users_np), torch.from_numpy(items_np)
         losses: list[float] = []
         batches = list(epoch_batches(len(users), bs, gen))
-        bar = tqdm(
-            batches,
-            desc=f"few-shot {epoch}",
-            leave=False,
-            unit="batch",
-            disable=not (cfg.train.progress and ctx.is_main),
-        )
-        for idx in bar:
+        for idx in progress.batches(batches, epoch):
+            b0 = time.perf_counter()
             chunk = ctx.chunk(len(idx))
             ub = t.user_table.gather(users[idx][chunk])
             ib = t.item_table.gather(items[idx][chunk])
@@ -290,7 +286,7 @@ def train_few_shot(
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+            progress.step(losses[-1], len(idx), time.perf_counter() - b0)
         seconds = time.perf_counter() - e0
         h: dict[str, Any] = {
             "epoch": epoch0 + epoch,
@@ -318,6 +314,7 @@ def train_few_shot(
                         lambda b: model.f_item(model.few_shot.item_embed(b)),
                     )
                 )
+        progress.end_epoch(epoch, "NDCG@50", score if ctx.is_main else None)
         if stopper.end_epoch(ctx, epoch, score, model, history, h):
             break
     stopper.restore_best(model)
@@ -352,7 +349,8 @@ def train_mirec(
     history += train_few_shot(cfg, p, ctx, model, t, cur, rec, epoch0=len(history))
     if not ctx.is_main:
         return None
-    lambda_p, sweep = mc.lambda_p, []
+    lambda_p = mc.lambda_p
+    sweep: list[dict[str, float]] = []
     if mc.tune_lambda_p:
         lambda_p, sweep = sweep_lambda_p(model, t, p, cfg)
     valid = validate_blend(model, t, p, cfg, lambda_p)

@@ -16,7 +16,6 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from models.losses import (
     batch_softmax_loss,
@@ -35,6 +34,7 @@ from training.trainers.context import TrainTensors, resolve_device, set_threads,
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.loop import EarlyStopper, budget_spent, make_optimizer, tower_spec
+from training.trainers.progress import EpochProgress
 from training.trainers.ssl_views import SslAugmenter
 
 
@@ -154,6 +154,7 @@ def train_two_tower(
     interactions: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int | None = None,
     on_epoch: Callable[[int, TwoTower], dict[str, Any]] | None = None,
+    label: str = "epoch",
 ) -> TrainResult:
     """Train a two-tower model (optionally with SSL) on ``interactions`` (default: all training
     interactions) and return the best epoch's model by validation NDCG@50."""
@@ -181,19 +182,13 @@ def train_two_tower(
     t0 = time.perf_counter()
     examples = 0
     train_seconds = 0.0
+    progress = EpochProgress(label, n_epochs, enabled=cfg.train.progress and ctx.is_main)
     for epoch in range(n_epochs):
         model.train()
         e0 = time.perf_counter()
         losses: list[float] = []
         batches = list(epoch_batches(len(t.users), bs, gen))
-        bar = tqdm(
-            batches,
-            desc=f"epoch {epoch}",
-            disable=not (cfg.train.progress and ctx.is_main),
-            leave=False,
-            unit="batch",
-        )
-        for idx in bar:
+        for idx in progress.batches(batches, epoch):
             b0 = time.perf_counter()
             chunk = ctx.chunk(len(idx))
             u_idx, i_idx = t.users[idx], t.items[idx]  # [B] global batch
@@ -230,7 +225,7 @@ def train_two_tower(
             examples += len(idx)
             dt = time.perf_counter() - b0
             train_seconds += dt
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", ex_s=f"{len(idx) / max(dt, 1e-9):.0f}")
+            progress.step(losses[-1], len(idx), dt)
         epoch_seconds = time.perf_counter() - e0
         score = -1.0
         rec: dict[str, Any] = {
@@ -251,6 +246,7 @@ def train_two_tower(
             )
             if on_epoch is not None:
                 rec.update(on_epoch(epoch, model))
+        progress.end_epoch(epoch, "NDCG@50", score if ctx.is_main else None)
         over_budget = budget_spent(cfg, t0)
         if over_budget:
             rec["stopped_by_time_budget"] = True
