@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.config import ConfigError, apply_overrides, config_from_dict
+from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
 from training.evaluation.beta_knob import DEFAULT_GRID, beta_curve, point
 from training.evaluation.evaluator import evaluate
 from training.evaluation.scorers import embedding_scorer
-from training.experiment import load_experiment, run_key, run_one
+from training.experiment import ADDED_OPTIONS, _drop_defaults, load_experiment, run_key, run_one
 from training.pipeline import configure_logging
 from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
@@ -85,7 +85,11 @@ def _mirec_lambda_curve(exp: Exported, p: Prepared) -> list[dict[str, Any]]:
 
 
 def _data_key(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    """Hash of a data section, options added since the cache was written dropped at their
+    defaults (as in run_key), so references cached before stay found."""
+    d = {"data": json.loads(json.dumps(data))}
+    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
+    return hashlib.sha256(json.dumps(d["data"], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_frontier(
