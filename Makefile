@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_BUNDLE ?= artifacts/demo_bundle
 
-.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report experiments claims
+.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report experiments claims frontier-tables
 
 setup: $(STAMP)
 
@@ -36,7 +36,9 @@ dashboard-screenshot: setup browser
 
 # Head/tail bars and exposure curves of every results file, into docs/results/figures/.
 report: setup
-	$(BIN)/python -m training report --results docs/results/*.json --out docs/results/figures
+	$(BIN)/python -m training report --results $(filter-out docs/results/frontier_%,$(wildcard docs/results/*.json)) --out docs/results/figures
+	$(BIN)/python -m training pareto --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json
 
 # PORT=8001 make demo (or make demo PORT=8001): the port is checked free before any training.
 PORT ?= 8000
@@ -48,6 +50,8 @@ results: setup
 
 # The SSL and MIRec tables on real data (hours on 2 cores; resumable: finished runs are cached
 # under runs/cache/, so rerunning only trains what is missing), then the claims pages.
+# The (overall, tail) frontier tables (references, recipes, SSL / MIRec vs matched bases + β).
+FRONTIERS := ml100k_tuning ml100k ml1m
 EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning ssl_ml100k_logq mirec_ml100k \
   mirec_ml100k_tuning mirec_ml1m
 experiments: setup
@@ -55,9 +59,25 @@ experiments: setup
 	  $(BIN)/python -m training experiment --config configs/experiments/$$e.toml \
 	    --set train.progress=false || exit 1; \
 	done
+	for f in $(FRONTIERS); do \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml \
+	    --set train.progress=false || exit 1; \
+	done
 	$(MAKE) claims report
 
+# The frontier tables from what is cached (trains nothing; partial tables are marked), their
+# figures and the claims page: use while `make experiments` (or a worker) is still filling the cache.
+frontier-tables: setup
+	for f in $(FRONTIERS); do \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --cached-only || exit 1; \
+	done
+	$(BIN)/python -m training pareto --results $(FRONTIERS:%=docs/results/frontier_%.json)
+	$(BIN)/python -m training tailclaims --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
+
 claims: setup
+	$(BIN)/python -m training tailclaims --results docs/results/frontier_ml100k.json \
+	  docs/results/frontier_ml1m.json --out docs/results/claims/frontier
 	$(BIN)/python -m training claims ssl --results docs/results/ssl_ml1m.json \
 	  --sweeps docs/results/ssl_ml100k_sweeps.json --tuning docs/results/ssl_ml100k_tuning.json \
 	  --logq docs/results/ssl_ml100k_logq.json --out docs/results/claims/ssl_ml1m

@@ -120,3 +120,53 @@ def embedding_mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     dimensions), averaged over the B rows. ``pred``, ``target``: ``[B, d]``; returns a scalar."""
     _check_pair("embedding_mse_loss", pred, target)
     return (pred - target).pow(2).sum(dim=1).mean()
+
+
+def full_softmax_loss(
+    user_emb: Tensor, all_item_emb: Tensor, item_ids: Tensor, *, temperature: float = 1.0
+) -> Tensor:
+    """Exact softmax cross-entropy over the whole catalogue (no sampling, hence no logQ).
+
+    ``user_emb [B, d]``, ``all_item_emb [N, d]`` (row j = item j), ``item_ids`` int64 ``[B]`` the
+    positives: ``mean_i -log softmax(u_i V^T / tau)[item_ids[i]]``.
+    """
+    if user_emb.dim() != 2 or all_item_emb.dim() != 2 or user_emb.shape[1] != all_item_emb.shape[1]:
+        raise ValueError(
+            f"full_softmax_loss: expected [B, d] and [N, d], got {tuple(user_emb.shape)} and "
+            f"{tuple(all_item_emb.shape)}"
+        )
+    logits = (user_emb @ all_item_emb.T) / temperature  # [B, N]
+    return F.cross_entropy(logits, item_ids)
+
+
+def mixed_softmax_loss(
+    user_emb: Tensor,
+    item_emb: Tensor,
+    item_ids: Tensor,
+    uniform_emb: Tensor,
+    uniform_ids: Tensor,
+    n_items: int,
+    *,
+    temperature: float = 1.0,
+    item_share: Tensor | None = None,
+    logq_weight: float = 1.0,
+) -> Tensor:
+    """Mixed negative sampling: the in-batch softmax with M uniformly drawn extra candidates.
+
+    Columns are the B batch items then the M uniform items, ``[B, B + M]``. With ``item_share``
+    (float ``[n_items]``, each item's share of training interactions) every column j is corrected
+    by ``logq_weight * log(B * share_j + M / n_items)``: the expected number of times item j is a
+    candidate under the mixture of the two samplers. Columns holding the row's own positive item
+    (other than the diagonal) are masked as accidental hits.
+    """
+    _check_pair("mixed_softmax_loss", user_emb, item_emb)
+    b, m = user_emb.shape[0], uniform_emb.shape[0]
+    cand_ids = torch.cat([item_ids, uniform_ids])  # [B + M]
+    logits = (user_emb @ torch.cat([item_emb, uniform_emb]).T) / temperature  # [B, B + M]
+    if item_share is not None:
+        expected = b * item_share[cand_ids].to(logits.dtype) + m / n_items  # [B + M]
+        logits = logits - logq_weight * torch.log(expected).unsqueeze(0)
+    same = item_ids.unsqueeze(1) == cand_ids.unsqueeze(0)  # [B, B + M]
+    same[:, :b].fill_diagonal_(False)
+    logits = logits.masked_fill(same, torch.finfo(logits.dtype).min)
+    return F.cross_entropy(logits, torch.arange(b, device=logits.device))

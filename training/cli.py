@@ -118,6 +118,42 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_frontier(args: argparse.Namespace) -> int:
+    from training.frontier.run import run_frontier
+
+    doc = run_frontier(
+        Path(args.config),
+        overrides=args.set,
+        cached_only=args.cached_only,
+        only=args.only.split(",") if args.only else None,
+        only_seeds=args.seeds,
+        skip_references=args.skip_references,
+    )
+    n = sum(len(r) for r in doc["variants"].values())
+    state = "complete" if doc["complete"] else "partial"
+    print(f"{len(doc['references'])} references, {n} runs ({state})")
+    return 0
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from training.reporting.learning_curves import render_learning_curves
+    from training.reporting.pareto import render_pareto
+
+    for results in args.results:
+        print(render_pareto(Path(results)))
+        print(render_learning_curves(Path(results)))
+    return 0
+
+
+def cmd_frontier_claims(args: argparse.Namespace) -> int:
+    from training.reporting.frontier_claims import frontier_claims, write_frontier_claims
+
+    doc = frontier_claims([Path(r) for r in args.results])
+    write_frontier_claims(doc, Path(args.out))
+    print(f"wrote {args.out}.json and {args.out}.md")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from training.reporting.report import ReportError, render_report
 
@@ -237,6 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--cached-only", action="store_true", help="train nothing; tabulate the cached runs"
     )
     sp.set_defaults(func=cmd_experiment)
+
+    sp = sub.add_parser(
+        "frontier", help="references + variants x seeds with trade-off curves (resumable)"
+    )
+    sp.add_argument("--config", required=True)
+    sp.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    sp.add_argument(
+        "--cached-only", action="store_true", help="train nothing; tabulate the cached runs"
+    )
+    sp.add_argument("--only", default=None, help="train only these variants (comma-separated)")
+    sp.add_argument("--seeds", nargs="+", type=int, default=None, help="train only these seeds")
+    sp.add_argument("--skip-references", action="store_true", help="compute no reference")
+    sp.set_defaults(func=cmd_frontier)
+
+    sp = sub.add_parser("pareto", help="frontier JSON -> (overall, tail) HR@50 Pareto figure")
+    sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")
+    sp.set_defaults(func=cmd_pareto)
+
+    sp = sub.add_parser("tailclaims", help="frontier JSONs -> the tail-at-budget claims page")
+    sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")
+    sp.add_argument("--out", required=True, help="output path stem (.json + .md)")
+    sp.set_defaults(func=cmd_frontier_claims)
 
     sp = sub.add_parser("report", help="results files -> head/tail bars and exposure curves (PNG)")
     sp.add_argument("--results", nargs="+", required=True, metavar="FILE.json")

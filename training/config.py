@@ -141,6 +141,15 @@ class ModelConfig(Section):
     logq: bool = False  # logQ correction of the batch softmax
     logq_weight: float = Field(1.0, ge=0.0)  # lambda_c
     mask_accidental_hits: bool = True
+    # "ids": the towers see only user_id / item_id (a matrix factorisation through the same
+    # trainer, a reference); "all": every feature field of the dataset.
+    features: Literal["all", "ids"] = "all"
+    # Negatives of the softmax: "in_batch" (the other positives of the batch, logQ-corrected when
+    # model.logq), "full" (every catalogue item: an exact softmax, no sampling bias, for catalogues
+    # of a few thousand items), "mixed" (in-batch plus model.uniform_negatives items drawn
+    # uniformly from the catalogue per step, Yang et al. 2020).
+    negatives: Literal["in_batch", "full", "mixed"] = "in_batch"
+    uniform_negatives: PositiveInt = 1024
 
     @field_validator("kind")
     @classmethod
@@ -178,6 +187,11 @@ class MirecConfig(Section):
     # Serving blend weight of the many-shot score (tuned on validation).
     lambda_p: float = Field(0.5, ge=0.0, le=1.0)
     tune_lambda_p: bool = True
+    # How the sweep picks λ_p: "overall" = best validation NDCG@50; "tail_at_budget" = best tail
+    # validation HR@50 among the λ_p whose overall validation NDCG@50 is within a relative
+    # lambda_p_epsilon of the best.
+    lambda_p_rule: Literal["overall", "tail_at_budget"] = "overall"
+    lambda_p_epsilon: float = Field(0.01, ge=0.0, le=1.0)
     many_shot_logq: bool = True  # phase 1 uses logQ correction (the paper's many-shot model)
     few_shot_logq: bool = False  # [ours] Ω(k) is already rebalanced, so phase 2 does not
     # Training pairs sampled to record per-slice train loss.
@@ -197,6 +211,9 @@ class TrainConfig(Section):
     seed: Seed = 0
     device: Literal["cpu", "cuda"] = "cpu"
     patience: PositiveInt = 3  # early stopping on validation NDCG@50
+    # Per-run wall-clock budget of the training loop (seconds; None: unbounded). Training stops
+    # after the epoch that crosses it and keeps the best epoch so far.
+    time_budget_s: float | None = Field(None, gt=0)
     threads: PositiveInt | None = None  # torch intra-op threads; None: all cores
     progress: bool = True
 

@@ -47,6 +47,7 @@ from training.config import (
 )
 from training.data.registry import dataset_name
 from training.pipeline import configure_logging, test_metrics, train_model
+from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, results_document, write_results
 from training.trainers import TRAINERS, trainer_for
@@ -84,6 +85,8 @@ class ExperimentFile(Section):
 
     experiment: ExperimentTable
     variant: list[Variant] = Field(min_length=1)
+    # The frontier runner's table (validated by training/frontier/run.py:load_frontier).
+    frontier: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _names(self) -> ExperimentFile:
@@ -177,6 +180,12 @@ ADDED_OPTIONS: tuple[str, ...] = (
     "data.csv.user_features_encoding",
     "data.csv.user_features_sep",
     "data.csv.weight_col",
+    "mirec.lambda_p_epsilon",
+    "mirec.lambda_p_rule",
+    "model.features",
+    "model.negatives",
+    "model.uniform_negatives",
+    "train.time_budget_s",
 )
 
 
@@ -299,7 +308,7 @@ def run_experiment(
                 dkey = json.dumps(cfg.to_dict()["data"], sort_keys=True)
                 if dkey not in prepared:
                     prepared[dkey] = prepare(cfg.data)
-                p = prepared[dkey]
+                p = with_features(prepared[dkey], cfg.model.features)
                 rec, exported = run_one(cfg, p, spec.cache_dir)
                 rec["variant"], rec["seed"] = v.name, seed
                 if v.name in spec.bundles and seed == spec.seeds_of(v)[0]:

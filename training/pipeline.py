@@ -14,6 +14,7 @@ from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
 from training.evaluation.scorers import evaluate_vectors
 from training.protocol import PROTOCOL_VERSION
+from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import git_commit
 from training.trainers import trainer_for
@@ -88,7 +89,7 @@ def train_to_bundle(cfg: RunConfig, out: Path) -> Path | None:
     configure_logging()
     ctx = init_distributed(cfg.train.device)
     try:
-        p = prepare(cfg.data)
+        p = with_features(prepare(cfg.data), cfg.model.features)
         exp = train_model(cfg, p, ctx)
         if exp is None:
             return None

@@ -68,6 +68,12 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
             "JSON",
         ),
         "demo-unknown-key": (["demo", "--no-serve", "--set", "train.nope=1"], "train.nope"),
+        "frontier-missing": (["frontier", "--config", str(tmp / "none.toml")], "none.toml"),
+        "pareto-not-json": (["pareto", "--results", str(not_json)], "JSON"),
+        "tailclaims-missing": (
+            ["tailclaims", "--results", str(tmp / "none.json"), "--out", str(tmp / "c")],
+            "none.json",
+        ),
     }
 
 
@@ -88,6 +94,9 @@ NAMES = [
     "claims-missing",
     "claims-not-json",
     "demo-unknown-key",
+    "frontier-missing",
+    "pareto-not-json",
+    "tailclaims-missing",
 ]
 
 

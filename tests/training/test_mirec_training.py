@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,28 @@ def test_mirec_manifest_records_the_lambda_sweep_and_loss_curves(mirec_bundle: P
     for h in hist:
         for key in ("train_loss", "valid_loss"):
             assert set(h[key]) == {"all", "head", "tail"}
+
+
+def test_tail_at_budget_rule_is_applied_and_recorded(tmp_path: Path) -> None:
+    cfg = load_config(
+        TINY,
+        [
+            "model.kind=mirec",
+            "mirec.many_shot_epochs=1",
+            "mirec.few_shot_epochs=1",
+            "mirec.lambda_p_rule=tail_at_budget",
+            "mirec.lambda_p_epsilon=0.05",
+        ],
+    )
+    out = train_to_bundle(cfg, tmp_path / "bundle")
+    assert out is not None
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["lambda_p_rule"] == "tail_at_budget" and m["lambda_p_epsilon"] == 0.05
+    sweep = m["lambda_p_sweep"]
+    floor = 0.95 * max(r["all_NDCG@50"] for r in sweep)
+    eligible = [r for r in sweep if r["all_NDCG@50"] >= floor]
+    assert m["lambda_p"] in {r["lambda_p"] for r in eligible}
+    best_tail = max(r["tail_HR@50"] for r in eligible)
+    chosen = next(r for r in sweep if r["lambda_p"] == m["lambda_p"])
+    assert chosen["tail_HR@50"] == best_tail
+    assert load_bundle(out).lambda_p == m["lambda_p"]  # what the service serves

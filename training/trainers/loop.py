@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from typing import Any
 
 import torch
@@ -37,6 +38,12 @@ def make_optimizer(params: Any, cfg: RunConfig) -> torch.optim.Optimizer:
     if t.optimizer == "adagrad":
         return torch.optim.Adagrad(params, lr=t.lr, weight_decay=t.weight_decay)
     return torch.optim.SGD(params, lr=t.lr, weight_decay=t.weight_decay)
+
+
+def budget_spent(cfg: RunConfig, t0: float) -> bool:
+    """True once the run's ``train.time_budget_s`` (from ``t0``, a perf_counter value) is spent."""
+    budget = cfg.train.time_budget_s
+    return budget is not None and time.perf_counter() - t0 >= budget
 
 
 def log_event(event: str, **fields: Any) -> None:

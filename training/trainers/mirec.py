@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from models.feature_batch import FeatureBatch
-from models.losses import batch_softmax_loss, embedding_mse_loss
+from models.losses import batch_softmax_loss, embedding_mse_loss, full_softmax_loss
 from models.mirec import MIRec
 from models.spec import field_specs
 from models.two_tower import TwoTower
@@ -40,6 +40,7 @@ from training.trainers.curriculum import Curriculum, build_curriculum
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
+from training.trainers.lambda_rule import choose_lambda_p
 from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
 from training.trainers.progress import EpochProgress
 from training.trainers.slice_loss import slice_losses
@@ -192,7 +193,7 @@ def validate_blend(
 def sweep_lambda_p(
     model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig
 ) -> tuple[float, list[dict[str, float]]]:
-    """Validation metrics for λ_p in 0, 0.1, …, 1; the best λ_p by validation NDCG@50."""
+    """Validation metrics for λ_p in 0, 0.1, …, 1; the λ_p chosen by ``mirec.lambda_p_rule``."""
     rows = []
     for lam in LAMBDA_GRID:
         r = validate_blend(model, t, p, cfg, lam)
@@ -203,8 +204,8 @@ def sweep_lambda_p(
                 **{f"{s}_NDCG@50": r.metrics[s]["NDCG@50"] for s in r.metrics},
             }
         )
-    best = max(rows, key=lambda r: r["all_NDCG@50"])
-    return float(best["lambda_p"]), rows
+    mc = cfg.mirec
+    return choose_lambda_p(rows, mc.lambda_p_rule, mc.lambda_p_epsilon), rows
 
 
 def train_few_shot(
@@ -236,7 +237,16 @@ def train_few_shot(
     use_logq = mc.few_shot_logq
     progress = EpochProgress("few-shot", n_epochs, enabled=cfg.train.progress and ctx.is_main)
 
-    def rec_loss(u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor) -> torch.Tensor:
+    def rec_loss(
+        u: torch.Tensor, v: torch.Tensor, i_idx: torch.Tensor, meta: bool = False
+    ) -> torch.Tensor:
+        if cfg.model.negatives == "full":
+            # Exact softmax over the catalogue through the same path as v: few-shot item tower,
+            # then the meta map F_i on the joint step. [N, d]; single process only.
+            all_v = model.few_shot.item_embed(t.item_table.all_rows())
+            if meta:
+                all_v = model.f_item(all_v)
+            return full_softmax_loss(u, all_v, i_idx.to(u.device), temperature=temp)
         return batch_softmax_loss(
             ctx.gather_rows(u),
             ctx.gather_rows(v),
@@ -268,7 +278,7 @@ def train_few_shot(
                 loss.backward()
                 opt.step()
             fu, fv, u_star, v_star = step(ub, ib, True)  # joint step on (θ, w)
-            loss = mc.lambda_ * rec_loss(fu, fv, i_idx)
+            loss = mc.lambda_ * rec_loss(fu, fv, i_idx, meta=True)
             if mc.mse:
                 assert u_star is not None and v_star is not None
                 loss = loss + embedding_mse_loss(fu, u_star) + embedding_mse_loss(fv, v_star)
@@ -289,7 +299,13 @@ def train_few_shot(
         if ctx.is_main:
             val = validate_blend(model, t, p, cfg, mc.lambda_p)
             score = val.metrics["all"]["NDCG@50"]
-            h.update({"valid_ndcg@50": score, "valid_tail_hr@50": val.metrics["tail"]["HR@50"]})
+            h.update(
+                {
+                    "valid_ndcg@50": score,
+                    "valid_hr@50": val.metrics["all"]["HR@50"],
+                    "valid_tail_hr@50": val.metrics["tail"]["HR@50"],
+                }
+            )
             if rec is not None:
                 model.eval()
                 h.update(
@@ -354,6 +370,8 @@ def train_mirec(
         },
         manifest_extra={
             "lambda_p_sweep": sweep,
+            "lambda_p_rule": mc.lambda_p_rule if mc.tune_lambda_p else "fixed",
+            "lambda_p_epsilon": mc.lambda_p_epsilon,
             "meta_kind": mc.meta,
             "meta_hidden": mc.meta_hidden,
         },

@@ -17,7 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.losses import batch_softmax_loss, info_nce_loss
+from models.losses import (
+    batch_softmax_loss,
+    full_softmax_loss,
+    info_nce_loss,
+    mixed_softmax_loss,
+)
 from models.spec import field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
@@ -28,7 +33,7 @@ from training.trainers.batching import epoch_batches, slice_rows
 from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
-from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
+from training.trainers.loop import EarlyStopper, budget_spent, make_optimizer, tower_spec
 from training.trainers.progress import EpochProgress
 from training.trainers.ssl_views import SslAugmenter
 
@@ -93,6 +98,51 @@ def validate(
 ) -> EvalResult:
     users, items = embed_all(model, t)
     return evaluate_vectors(users, items, p, cfg, role)
+
+
+def _main_loss(
+    model: TwoTower,
+    cfg: RunConfig,
+    t: TrainTensors,
+    u: torch.Tensor,
+    v: torch.Tensor,
+    item_ids: torch.Tensor,
+    temperature: float,
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """The recommendation loss of one step per ``model.negatives``; ``u``, ``v`` ``[B, d]``.
+
+    "full" and "mixed" embed extra items with the bare model (single process: under DDP only the
+    in-batch softmax's gradients are synchronised by the wrapper).
+    """
+    m = cfg.model
+    n_items = t.item_table.n_rows
+    if m.negatives == "full":
+        all_v = model.item_embed(t.item_table.all_rows())  # [N, d]
+        return full_softmax_loss(u, all_v, item_ids, temperature=temperature)
+    if m.negatives == "mixed":
+        extra = torch.randint(0, n_items, (m.uniform_negatives,), generator=gen)
+        extra_v = model.item_embed(t.item_table.gather(extra))  # [M, d]
+        return mixed_softmax_loss(
+            u,
+            v,
+            item_ids,
+            extra_v,
+            extra.to(item_ids.device),
+            n_items,
+            temperature=temperature,
+            item_share=t.log_q.exp() if m.logq else None,
+            logq_weight=m.logq_weight,
+        )
+    return batch_softmax_loss(
+        u,
+        v,
+        item_ids,
+        temperature=temperature,
+        log_q=t.log_q[item_ids] if m.logq else None,
+        logq_weight=m.logq_weight,
+        mask_accidental_hits=m.mask_accidental_hits,
+    )
 
 
 def train_two_tower(
@@ -163,15 +213,7 @@ def train_two_tower(
                 m2,
             )
             u_all, v_all = ctx.gather_rows(u), ctx.gather_rows(v)  # [B, d]
-            loss = batch_softmax_loss(
-                u_all,
-                v_all,
-                i_idx.to(device),
-                temperature=temperature,
-                log_q=t.log_q[i_idx] if cfg.model.logq else None,
-                logq_weight=cfg.model.logq_weight,
-                mask_accidental_hits=cfg.model.mask_accidental_hits,
-            )
+            loss = _main_loss(model, cfg, t, u_all, v_all, i_idx.to(device), temperature, gen)
             if z1 is not None and z2 is not None:
                 loss = loss + cfg.ssl.alpha * info_nce_loss(
                     ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature
@@ -205,7 +247,10 @@ def train_two_tower(
             if on_epoch is not None:
                 rec.update(on_epoch(epoch, model))
         progress.end_epoch(epoch, "NDCG@50", score if ctx.is_main else None)
-        if stopper.end_epoch(ctx, epoch, score, model, history, rec):
+        over_budget = budget_spent(cfg, t0)
+        if over_budget:
+            rec["stopped_by_time_budget"] = True
+        if stopper.end_epoch(ctx, epoch, score, model, history, rec) or over_budget:
             break
     stopper.restore_best(model)
     model.eval()

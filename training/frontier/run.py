@@ -1,0 +1,258 @@
+"""``python -m training frontier --config configs/frontier/<dataset>.toml``: references and
+trained variants × seeds, each with its (overall, tail) trade-off curves; resumable.
+
+The file is an experiment file (training/experiment.py: ``[experiment]`` and ``[[variant]]``)
+plus a ``[frontier]`` table::
+
+    [frontier]
+    references = ["popularity", "ease", "rp3beta"]
+    beta_grid = [0.0, 0.05, ...]          # the relative β knob (training/evaluation/beta_knob.py)
+    ease_lambdas = [100.0, 500.0]          # optional knob grids, chosen on validation
+    rp3beta_betas = [0.0, 0.5]
+    [[frontier.compare]]                   # claims: method vs base (+ β knob) at base accuracy
+    method = "mirec"
+    base = "many_shot"
+    [[frontier.curve]]                     # a curve through several variants (SSL's α)
+    name = "ssl_cfm α"
+    variants = ["ssl_a0.1", "ssl_cfm", "ssl_a1"]
+    knob = "ssl.alpha"
+
+Each finished run (and each reference) is one JSON file in the cache dir, keyed like the
+experiment cache by the hash of its resolved config and seed; rerunning trains only what is
+missing, ``--cached-only`` trains nothing and writes a partial document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
+from training.evaluation.beta_knob import DEFAULT_GRID, beta_curve, point
+from training.evaluation.evaluator import evaluate
+from training.evaluation.scorers import embedding_scorer
+from training.experiment import ADDED_OPTIONS, _drop_defaults, load_experiment, run_key, run_one
+from training.pipeline import configure_logging
+from training.protocol.features import with_features
+from training.protocol.prepared import Prepared, prepare
+from training.reporting.results import git_commit
+from training.trainers.exported import Exported
+
+
+def load_frontier(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: frontier file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    fr = raw.get("frontier", {})
+    known = {"references", "beta_grid", "ease_lambdas", "rp3beta_betas", "compare", "curve"}
+    bad = set(fr) - known
+    if bad:
+        raise ConfigError(f"{path}: [frontier] has unknown keys {sorted(bad)}")
+    return fr
+
+
+def _atomic_write(f: Path, rec: dict[str, Any]) -> None:
+    tmp = f.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rec, default=float))
+    tmp.rename(f)
+
+
+def _mirec_lambda_curve(exp: Exported, p: Prepared) -> list[dict[str, Any]]:
+    """Validation and test points of the MIRec blend at each λ_p of the trainer's grid."""
+    from training.trainers.context import train_tensors
+    from training.trainers.mirec import LAMBDA_GRID, mirec_vectors
+
+    t = train_tensors(p, torch.device("cpu"))
+    rows = []
+    for lam in LAMBDA_GRID:
+        users, items = mirec_vectors(exp.model, t, lam)  # type: ignore[arg-type]
+        s = embedding_scorer(users, items)
+        row: dict[str, Any] = {"lambda_p": float(lam)}
+        for role in ("valid", "test"):
+            row[role] = point(evaluate(s, p.split, p.headtail, role=role, ks=(50,)))
+        rows.append(row)
+    return rows
+
+
+def _data_key(data: dict[str, Any]) -> str:
+    """Hash of a data section, options added since the cache was written dropped at their
+    defaults (as in run_key), so references cached before stay found."""
+    d = {"data": json.loads(json.dumps(data))}
+    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
+    return hashlib.sha256(json.dumps(d["data"], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_frontier(
+    path: Path,
+    overrides: list[str] | None = None,
+    cached_only: bool = False,
+    only: list[str] | None = None,
+    only_seeds: list[int] | None = None,
+    skip_references: bool = False,
+) -> dict[str, Any]:
+    """Train what is missing (or nothing, ``cached_only``) and write the document from the cache.
+
+    ``only`` / ``only_seeds`` / ``skip_references`` restrict what this invocation trains (to split
+    a table between worker processes sharing the cache); the document always lists everything
+    cached for the whole file.
+    """
+    configure_logging()
+    spec = load_experiment(path, overrides)
+    fr = load_frontier(path)
+    grid = [float(b) for b in fr.get("beta_grid", DEFAULT_GRID)]
+    cache = Path(spec.cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    t_total = time.perf_counter()
+    base_cfg = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
+    prepared: dict[str, Prepared] = {}
+
+    def data(cfg_data: dict[str, Any]) -> Prepared:
+        key = _data_key(cfg_data)
+        if key not in prepared:
+            prepared[key] = prepare(config_from_dict({"data": cfg_data}).data)
+        return prepared[key]
+
+    complete = True
+    refs: dict[str, Any] = {}
+    dkey = _data_key(base_cfg.to_dict()["data"])
+    knob_grids = {"ease": fr.get("ease_lambdas"), "rp3beta": fr.get("rp3beta_betas")}
+    for name in fr.get("references", []):
+        gkey = hashlib.sha256(json.dumps([knob_grids.get(name), grid]).encode()).hexdigest()[:8]
+        f = cache / f"ref-{name}-{dkey}-{gkey}.json"
+        if f.exists():
+            refs[name] = json.loads(f.read_text())
+        elif cached_only or skip_references:
+            complete = False
+        else:
+            from training.frontier.references import run_reference
+
+            rec = run_reference(name, data(base_cfg.to_dict()["data"]), knob_grids.get(name), grid)
+            _atomic_write(f, rec)
+            refs[name] = rec
+
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for v in spec.variants:
+        recs = []
+        for seed in v.seeds if v.seeds is not None else spec.seeds:
+            raw = apply_overrides(spec.base_raw, [*v.overrides, f"train.seed={seed}"])
+            cfg = config_from_dict(raw, source=f"{path} variant {v.name!r}")
+            f = cache / f"{v.name}-s{seed}-{run_key(cfg)}.json"
+            if f.exists():
+                recs.append(json.loads(f.read_text()))
+                continue
+            if (
+                cached_only
+                or (only and v.name not in only)
+                or (only_seeds is not None and seed not in only_seeds)
+            ):
+                complete = False
+                continue
+            p = with_features(data(cfg.to_dict()["data"]), cfg.model.features)
+            rec, exp = run_one(cfg, p, cache)
+            c0 = time.perf_counter()
+            rec["variant"], rec["seed"] = v.name, seed
+            rec["curve"] = beta_curve(embedding_scorer(exp.user_vectors, exp.item_vectors), p, grid)
+            mc = cfg.mirec
+            if cfg.model.kind == "mirec" and mc.few_shot_epochs != 0 and mc.many_shot_epochs != 0:
+                rec["lambda_p_curve"] = _mirec_lambda_curve(exp, p)
+            rec["curve_seconds"] = time.perf_counter() - c0
+            _atomic_write(f, rec)
+            recs.append(rec)
+        if recs:
+            variants[v.name] = recs
+    doc = {
+        "dataset": base_cfg.data.dataset,
+        "fingerprint": sorted({r["fingerprint"] for rs in variants.values() for r in rs}),
+        "generated_by": f"python -m training frontier --config {path}",
+        "git_commit": git_commit(),
+        "complete": complete,
+        "variants_planned": [v.name for v in spec.variants],
+        "seeds": spec.seeds,
+        "beta_grid": grid,
+        "references": refs,
+        "variants": variants,
+        "compare": fr.get("compare", []),
+        "curves": fr.get("curve", []),
+        "wall_seconds_this_invocation": time.perf_counter() - t_total,
+        # What regenerating every cached run costs, run after run on this machine.
+        "wall_seconds_all_runs": float(
+            sum(r["seconds"] for r in refs.values())
+            + sum(
+                r["seconds"] + r.get("curve_seconds", 0.0) for rs in variants.values() for r in rs
+            )
+        ),
+        "base_config": spec.base_raw,
+    }
+    out = Path(spec.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(doc, indent=1, default=float) + "\n")
+    from training.frontier.table import write_table
+
+    write_table(doc, out.with_suffix(".md"))
+    return doc
+
+
+def summary_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per reference / variant: test overall and tail HR@50 at β = 0 (mean, std over
+    seeds), best epoch, epochs run, whether every seed stopped early, seconds per run."""
+    rows = []
+    for name, r in doc["references"].items():
+        t = r["curve"]["points"][0]["test"]
+        rows.append(
+            {
+                "model": name,
+                "n": 1,
+                "all": (t["all_HR@50"], 0.0),
+                "tail": (t["tail_HR@50"], 0.0),
+                "knob": r.get("knob"),
+                "best_epoch": "-",
+                "early_stopped": "-",
+                "seconds": r["seconds"],
+            }
+        )
+    for name, recs in doc["variants"].items():
+        tests = [r["curve"]["points"][0]["test"] for r in recs]
+        phases = [early_stopping(r["training"].get("history", [])) for r in recs]
+        eps = [",".join(str(b) for b, _, _ in ph) for ph in phases]
+        runs = [",".join(str(n) for _, n, _ in ph) for ph in phases]
+        stopped = all(ok for ph in phases for _, _, ok in ph)
+        rows.append(
+            {
+                "model": name,
+                "n": len(recs),
+                "all": _ms([t["all_HR@50"] for t in tests]),
+                "tail": _ms([t["tail_HR@50"] for t in tests]),
+                "knob": recs[0].get("lambda_p"),
+                "best_epoch": "/".join(str(e) for e in eps),
+                "epochs_run": "/".join(str(n) for n in runs),
+                "early_stopped": "yes" if stopped else "no",
+                "seconds": float(np.mean([r["seconds"] for r in recs])),
+            }
+        )
+    return rows
+
+
+def early_stopping(history: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
+    """Per training phase (MIRec has two): (best epoch by validation NDCG@50, epochs run, whether
+    the best epoch came before the last one: stopped early rather than at the cap or budget).
+    Epochs are counted from 0 within the phase."""
+    out = []
+    for ph in sorted({h.get("phase", 1) for h in history}):
+        scores = [h.get("valid_ndcg@50", -1.0) for h in history if h.get("phase", 1) == ph]
+        best = int(np.argmax(scores))
+        out.append((best, len(scores), best < len(scores) - 1))
+    return out
+
+
+def _ms(xs: list[float]) -> tuple[float, float]:
+    return float(np.mean(xs)), float(np.std(xs))
