@@ -46,6 +46,7 @@ from training.config import (
     validation_problems,
 )
 from training.data.registry import dataset_name
+from training.frontier.spec import FrontierTable
 from training.pipeline import configure_logging, test_metrics, train_model
 from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
@@ -85,8 +86,8 @@ class ExperimentFile(Section):
 
     experiment: ExperimentTable
     variant: list[Variant] = Field(min_length=1)
-    # The frontier runner's table (validated by training/frontier/run.py:load_frontier).
-    frontier: dict[str, Any] | None = None
+    # The frontier runner's table (python -m training frontier).
+    frontier: FrontierTable | None = None
 
     @model_validator(mode="after")
     def _names(self) -> ExperimentFile:

@@ -27,18 +27,35 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 
-from training.config import ConfigError, RunConfig, apply_overrides, config_from_dict
+from common.toml_file import read_toml
+from models.kinds import get_kind
+from training.config import (
+    ConfigError,
+    RunConfig,
+    apply_overrides,
+    config_from_dict,
+    validation_problems,
+)
 from training.evaluation.beta_knob import DEFAULT_GRID, beta_curve, point
 from training.evaluation.evaluator import evaluate
 from training.evaluation.scorers import embedding_scorer
-from training.experiment import ADDED_OPTIONS, _drop_defaults, load_experiment, run_key, run_one
+from training.experiment import (
+    ADDED_OPTIONS,
+    ExperimentSpec,
+    _drop_defaults,
+    load_experiment,
+    run_key,
+    run_one,
+)
+from training.frontier.spec import FrontierTable
 from training.pipeline import configure_logging
 from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
@@ -47,18 +64,15 @@ from training.trainers.exported import Exported
 
 
 def load_frontier(path: Path) -> dict[str, Any]:
+    """The file's ``[frontier]`` table, validated (``training/frontier/spec.py``), as plain data
+    for the results document."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: frontier file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: {e}") from None
-    fr = raw.get("frontier", {})
-    known = {"references", "beta_grid", "ease_lambdas", "rp3beta_betas", "compare", "curve"}
-    bad = set(fr) - known
-    if bad:
-        raise ConfigError(f"{path}: [frontier] has unknown keys {sorted(bad)}")
-    return fr
+        table = FrontierTable.model_validate(
+            read_toml(path, ConfigError, what="frontier file").get("frontier", {})
+        )
+    except ValidationError as e:
+        raise ConfigError(f"{path}: frontier: {validation_problems(e)}") from None
+    return table.model_dump(exclude_none=True)
 
 
 def _atomic_write(f: Path, rec: dict[str, Any]) -> None:
@@ -92,6 +106,93 @@ def _data_key(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(d["data"], sort_keys=True).encode()).hexdigest()[:16]
 
 
+@dataclass
+class _Plan:
+    """What one invocation may train, and the state shared by its runs."""
+
+    path: Path
+    spec: ExperimentSpec
+    cache: Path
+    grid: list[float]
+    base_cfg: RunConfig
+    cached_only: bool
+    only: list[str] | None
+    only_seeds: list[int] | None
+    skip_references: bool
+    prepared: dict[str, Prepared] = field(default_factory=dict)
+    complete: bool = True
+
+    def data(self, cfg_data: dict[str, Any]) -> Prepared:
+        key = _data_key(cfg_data)
+        if key not in self.prepared:
+            self.prepared[key] = prepare(config_from_dict({"data": cfg_data}).data)
+        return self.prepared[key]
+
+    def may_train(self, variant: str, seed: int) -> bool:
+        return not (
+            self.cached_only
+            or (self.only is not None and len(self.only) > 0 and variant not in self.only)
+            or (self.only_seeds is not None and seed not in self.only_seeds)
+        )
+
+
+def _references(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
+    refs: dict[str, Any] = {}
+    base_data = plan.base_cfg.to_dict()["data"]
+    dkey = _data_key(base_data)
+    knob_grids = {"ease": fr.get("ease_lambdas"), "rp3beta": fr.get("rp3beta_betas")}
+    for name in fr.get("references", []):
+        key = json.dumps([knob_grids.get(name), plan.grid]).encode()
+        f = plan.cache / f"ref-{name}-{dkey}-{hashlib.sha256(key).hexdigest()[:8]}.json"
+        if f.exists():
+            refs[name] = json.loads(f.read_text())
+        elif plan.cached_only or plan.skip_references:
+            plan.complete = False
+        else:
+            from training.frontier.references import run_reference
+
+            rec = run_reference(name, plan.data(base_data), knob_grids.get(name), plan.grid)
+            _atomic_write(f, rec)
+            refs[name] = rec
+    return refs
+
+
+def _train_one(plan: _Plan, cfg: RunConfig, variant: str, seed: int) -> dict[str, Any]:
+    p = with_features(plan.data(cfg.to_dict()["data"]), cfg.model.features)
+    rec, exp = run_one(cfg, p, plan.cache)
+    c0 = time.perf_counter()
+    rec["variant"], rec["seed"] = variant, seed
+    rec["curve"] = beta_curve(embedding_scorer(exp.user_vectors, exp.item_vectors), p, plan.grid)
+    mc = cfg.mirec
+    # λ_p's own curve, for a kind that blends two models and ran both phases.
+    both_phases = mc.few_shot_epochs != 0 and mc.many_shot_epochs != 0
+    if get_kind(cfg.model.kind).has_lambda_p and both_phases:
+        rec["lambda_p_curve"] = _mirec_lambda_curve(exp, p)
+    rec["curve_seconds"] = time.perf_counter() - c0
+    return rec
+
+
+def _variants(plan: _Plan) -> dict[str, list[dict[str, Any]]]:
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for v in plan.spec.variants:
+        recs = []
+        for seed in v.seeds if v.seeds is not None else plan.spec.seeds:
+            raw = apply_overrides(plan.spec.base_raw, [*v.overrides, f"train.seed={seed}"])
+            cfg = config_from_dict(raw, source=f"{plan.path} variant {v.name!r}")
+            f = plan.cache / f"{v.name}-s{seed}-{run_key(cfg)}.json"
+            if f.exists():
+                recs.append(json.loads(f.read_text()))
+            elif plan.may_train(v.name, seed):
+                rec = _train_one(plan, cfg, v.name, seed)
+                _atomic_write(f, rec)
+                recs.append(rec)
+            else:
+                plan.complete = False
+        if recs:
+            variants[v.name] = recs
+    return variants
+
+
 def run_frontier(
     path: Path,
     overrides: list[str] | None = None,
@@ -109,76 +210,30 @@ def run_frontier(
     configure_logging()
     spec = load_experiment(path, overrides)
     fr = load_frontier(path)
-    grid = [float(b) for b in fr.get("beta_grid", DEFAULT_GRID)]
-    cache = Path(spec.cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
+    plan = _Plan(
+        path=path,
+        spec=spec,
+        cache=Path(spec.cache_dir),
+        grid=[float(b) for b in fr.get("beta_grid", DEFAULT_GRID)],
+        base_cfg=config_from_dict(apply_overrides(spec.base_raw, []), source=str(path)),
+        cached_only=cached_only,
+        only=only,
+        only_seeds=only_seeds,
+        skip_references=skip_references,
+    )
+    plan.cache.mkdir(parents=True, exist_ok=True)
     t_total = time.perf_counter()
-    base_cfg = config_from_dict(apply_overrides(spec.base_raw, []), source=str(path))
-    prepared: dict[str, Prepared] = {}
-
-    def data(cfg_data: dict[str, Any]) -> Prepared:
-        key = _data_key(cfg_data)
-        if key not in prepared:
-            prepared[key] = prepare(config_from_dict({"data": cfg_data}).data)
-        return prepared[key]
-
-    complete = True
-    refs: dict[str, Any] = {}
-    dkey = _data_key(base_cfg.to_dict()["data"])
-    knob_grids = {"ease": fr.get("ease_lambdas"), "rp3beta": fr.get("rp3beta_betas")}
-    for name in fr.get("references", []):
-        gkey = hashlib.sha256(json.dumps([knob_grids.get(name), grid]).encode()).hexdigest()[:8]
-        f = cache / f"ref-{name}-{dkey}-{gkey}.json"
-        if f.exists():
-            refs[name] = json.loads(f.read_text())
-        elif cached_only or skip_references:
-            complete = False
-        else:
-            from training.frontier.references import run_reference
-
-            rec = run_reference(name, data(base_cfg.to_dict()["data"]), knob_grids.get(name), grid)
-            _atomic_write(f, rec)
-            refs[name] = rec
-
-    variants: dict[str, list[dict[str, Any]]] = {}
-    for v in spec.variants:
-        recs = []
-        for seed in v.seeds if v.seeds is not None else spec.seeds:
-            raw = apply_overrides(spec.base_raw, [*v.overrides, f"train.seed={seed}"])
-            cfg = config_from_dict(raw, source=f"{path} variant {v.name!r}")
-            f = cache / f"{v.name}-s{seed}-{run_key(cfg)}.json"
-            if f.exists():
-                recs.append(json.loads(f.read_text()))
-                continue
-            if (
-                cached_only
-                or (only and v.name not in only)
-                or (only_seeds is not None and seed not in only_seeds)
-            ):
-                complete = False
-                continue
-            p = with_features(data(cfg.to_dict()["data"]), cfg.model.features)
-            rec, exp = run_one(cfg, p, cache)
-            c0 = time.perf_counter()
-            rec["variant"], rec["seed"] = v.name, seed
-            rec["curve"] = beta_curve(embedding_scorer(exp.user_vectors, exp.item_vectors), p, grid)
-            mc = cfg.mirec
-            if cfg.model.kind == "mirec" and mc.few_shot_epochs != 0 and mc.many_shot_epochs != 0:
-                rec["lambda_p_curve"] = _mirec_lambda_curve(exp, p)
-            rec["curve_seconds"] = time.perf_counter() - c0
-            _atomic_write(f, rec)
-            recs.append(rec)
-        if recs:
-            variants[v.name] = recs
+    refs = _references(plan, fr)
+    variants = _variants(plan)
     doc = {
-        "dataset": base_cfg.data.dataset,
+        "dataset": plan.base_cfg.data.dataset,
         "fingerprint": sorted({r["fingerprint"] for rs in variants.values() for r in rs}),
         "generated_by": f"python -m training frontier --config {path}",
         "git_commit": git_commit(),
-        "complete": complete,
+        "complete": plan.complete,
         "variants_planned": [v.name for v in spec.variants],
         "seeds": spec.seeds,
-        "beta_grid": grid,
+        "beta_grid": plan.grid,
         "references": refs,
         "variants": variants,
         "compare": fr.get("compare", []),

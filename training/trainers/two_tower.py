@@ -145,6 +145,44 @@ def _main_loss(
     )
 
 
+def _ssl_inputs(
+    aug: SslAugmenter,
+    t: TrainTensors,
+    n_items: int,
+    ssl_n: int,
+    gen: torch.Generator,
+    ctx: DistContext,
+) -> tuple[Any, torch.Tensor | None, Any, torch.Tensor | None]:
+    """This rank's two SSL views of ``ssl_n`` uniformly drawn items and their masks, or Nones
+    without an SSL loss; ``view2`` None means SO (both views identical, embedded once)."""
+    if not aug.has_ssl_loss:
+        return None, None, None, None
+    ssl_items = torch.randint(0, n_items, (ssl_n,), generator=gen)  # [ssl_n]
+    views = aug.views(t.item_table.gather(ssl_items), gen)
+    ssl_chunk = ctx.chunk(ssl_n)
+    v1, m1 = slice_rows(views.view1, ssl_chunk), views.mask1
+    if views.view2 is views.view1:
+        return v1, m1, None, None
+    return v1, m1, slice_rows(views.view2, ssl_chunk), views.mask2
+
+
+def _validate_epoch(
+    model: TwoTower, t: TrainTensors, p: Prepared, cfg: RunConfig, rec: dict[str, Any]
+) -> float:
+    """Validate on the main rank, add the figures to the epoch record, return the score that
+    early stopping reads (validation NDCG@50)."""
+    val = validate(model, t, p, cfg)
+    score = float(val.metrics["all"]["NDCG@50"])
+    rec.update(
+        {
+            "valid_ndcg@50": score,
+            "valid_hr@50": val.metrics["all"]["HR@50"],
+            "valid_tail_hr@50": val.metrics["tail"]["HR@50"],
+        }
+    )
+    return score
+
+
 def train_two_tower(
     cfg: RunConfig,
     p: Prepared,
@@ -193,16 +231,7 @@ def train_two_tower(
             chunk = ctx.chunk(len(idx))
             u_idx, i_idx = t.users[idx], t.items[idx]  # [B] global batch
             item_mask = aug.main_task_mask(len(idx), gen)
-            views = None
-            if aug.has_ssl_loss:
-                ssl_items = torch.randint(0, ds.n_items, (ssl_n,), generator=gen)
-                views = aug.views(t.item_table.gather(ssl_items), gen)
-                ssl_chunk = ctx.chunk(ssl_n)
-            v1 = v2 = m1 = m2 = None
-            if views is not None:
-                v1, m1 = slice_rows(views.view1, ssl_chunk), views.mask1
-                if views.view2 is not views.view1:
-                    v2, m2 = slice_rows(views.view2, ssl_chunk), views.mask2
+            v1, m1, v2, m2 = _ssl_inputs(aug, t, ds.n_items, ssl_n, gen, ctx)
             u, v, z1, z2 = step_module(
                 t.user_table.gather(u_idx[chunk]),
                 t.item_table.gather(i_idx[chunk]),
@@ -235,15 +264,7 @@ def train_two_tower(
             "examples_per_second": len(batches) * bs / max(epoch_seconds, 1e-9),
         }
         if ctx.is_main:
-            val = validate(model, t, p, cfg)
-            score = val.metrics["all"]["NDCG@50"]
-            rec.update(
-                {
-                    "valid_ndcg@50": score,
-                    "valid_hr@50": val.metrics["all"]["HR@50"],
-                    "valid_tail_hr@50": val.metrics["tail"]["HR@50"],
-                }
-            )
+            score = _validate_epoch(model, t, p, cfg, rec)
             if on_epoch is not None:
                 rec.update(on_epoch(epoch, model))
         progress.end_epoch(epoch, "NDCG@50", score if ctx.is_main else None)
