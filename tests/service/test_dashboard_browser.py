@@ -245,7 +245,9 @@ def check_number(where: str, shown: list[Any], expected: Any, fmt: str) -> None:
     )
 
 
-def assert_page_matches(shown: dict[str, Any], exposure: dict[str, Any], ab: dict[str, Any]) -> None:
+def assert_page_matches(
+    shown: dict[str, Any], exposure: dict[str, Any], ab: dict[str, Any]
+) -> None:
     page = shown["cards"]
     assert set(page) == set(exposure["buckets"]) == set(BUCKETS)
     assert_compare_matches(shown["compare"], page, exposure)
@@ -268,7 +270,10 @@ def assert_page_matches(shown: dict[str, Any], exposure: dict[str, Any], ab: dic
             text, value = card["labels"][s]  # every bar carries its value as a label
             assert value == ab_bucket[s]["ctr"], (bucket, s, card["labels"][s])
             assert value is not None and text.endswith("%"), (bucket, s, text)
-            assert math.isclose(float(text[:-1]) / 100, value, abs_tol=0.5e-3 + 1e-12), (text, value)
+            assert math.isclose(float(text[:-1]) / 100, value, abs_tol=0.5e-3 + 1e-12), (
+                text,
+                value,
+            )
             vs = ab_bucket.get("vs_control")
             if vs is None:
                 assert f"diff.{s}" not in fields  # control is not compared with itself
@@ -289,7 +294,9 @@ def assert_compare_matches(
     assert [line["bucket"] for line in lines] == list(exposure["buckets"]) == list(BUCKETS)
     for line in lines:
         series = exposure["buckets"][line["bucket"]]["series"]
-        assert line["points"] == [[p["t"], p["tail_share"]] for p in series if p["tail_share"] is not None]
+        assert line["points"] == [
+            [p["t"], p["tail_share"]] for p in series if p["tail_share"] is not None
+        ]
         assert line["colour"] == cards[line["bucket"]]["colour"], line
     strokes = [line["stroke"] for line in lines]
     assert len(set(strokes)) == len(strokes), strokes  # the buckets are told apart
