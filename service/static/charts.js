@@ -117,7 +117,7 @@ export function seriesChart(points, domain, yMax) {
  * `yMax` are the cards' shared scales, so this chart reads the same as theirs.
  */
 export function compareChart(lines, domain, yMax) {
-  const width = 760;
+  const width = 1100; // about the page's width at 1,400 px at the height of the cards' charts
   const svg = canvas("compare", width, H);
   if (lines.every((l) => l.points.every((p) => p.tail_share == null))) {
     return empty(svg, "no impressions yet", width);
@@ -199,7 +199,8 @@ export function ctrChart(slices, yMax) {
     }
     // Every bar carries its value, an empty one (0 clicks) too, so that "no bar" reads as 0 and
     // not as missing; a slice without impressions shows the dash instead.
-    const top = s.ctr == null ? box.y1 : y(s.ctr);
+    // Above both the bar and control's tick, so that neither crosses the label.
+    const top = Math.min(s.ctr == null ? box.y1 : y(s.ctr), s.control == null ? box.y1 : y(s.control) - 1);
     svg.append(
       el("text", {
         x: bx(i), y: Math.max(box.y0 + 9, top - 4), class: "bar-label", "text-anchor": "middle",
