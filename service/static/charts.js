@@ -112,6 +112,39 @@ export function seriesChart(points, domain, yMax) {
 }
 
 /**
+ * Every bucket's tail share over time on one chart, one line per bucket in the bucket's colour.
+ * `lines`: [{name, colourClass, points}] with `points` the API's series entries; `domain` and
+ * `yMax` are the cards' shared scales, so this chart reads the same as theirs.
+ */
+export function compareChart(lines, domain, yMax) {
+  const width = 1100; // about the page's width at 1,400 px at the height of the cards' charts
+  const svg = canvas("compare", width, H);
+  if (lines.every((l) => l.points.every((p) => p.tail_share == null))) {
+    return empty(svg, "no impressions yet", width);
+  }
+  const box = plotBox(width);
+  const [t0, t1] = domain[0] === domain[1] ? [domain[0] - 60, domain[1] + 60] : domain;
+  const x = scale(t0, t1, box.x0 + 6, box.x1 - 6);
+  const y = scale(0, yMax, box.y1, box.y0);
+  frame(svg, x, y, timeTicks(t0, t1), steps(0, yMax, 4), clock, (v) => pct(v, 0), box);
+  for (const { name, colourClass, points } of lines) {
+    const drawn = points.filter((p) => p.tail_share != null);
+    if (drawn.length === 0) continue;
+    const d = drawn.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.tail_share).toFixed(1)}`);
+    const line = el("path", {
+      d: d.join(""), class: `line bucket-series ${colourClass}`, "data-bucket": name,
+      "data-points": JSON.stringify(drawn.map((p) => [p.t, p.tail_share])),
+    });
+    svg.append(titled(line, `${name}: tail share of impressions`));
+    if (drawn.length === 1) {
+      const [p] = drawn; // a single time bucket draws no line: show it as a dot
+      svg.append(el("circle", { cx: x(p.t), cy: y(p.tail_share), r: 2.6, class: `point bucket-series ${colourClass}` }));
+    }
+  }
+  return svg;
+}
+
+/**
  * Lorenz curve of item exposure (x: share of the catalogue, least exposed first; y: share of
  * impressions). The area between the diagonal and the curve is half the Gini. `reference` is
  * control's curve, drawn dashed in the other buckets for comparison.
@@ -164,6 +197,16 @@ export function ctrChart(slices, yMax) {
         ),
       );
     }
+    // Every bar carries its value, an empty one (0 clicks) too, so that "no bar" reads as 0 and
+    // not as missing; a slice without impressions shows the dash instead.
+    // Above both the bar and control's tick, so that neither crosses the label.
+    const top = Math.min(s.ctr == null ? box.y1 : y(s.ctr), s.control == null ? box.y1 : y(s.control) - 1);
+    svg.append(
+      el("text", {
+        x: bx(i), y: Math.max(box.y0 + 9, top - 4), class: "bar-label", "text-anchor": "middle",
+        "data-slice": s.name, "data-value": JSON.stringify(s.ctr ?? null),
+      }, [pct(s.ctr, s.ctr === 0 ? 0 : 1)]),
+    );
     if (s.control != null) {
       svg.append(
         titled(

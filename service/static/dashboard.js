@@ -5,7 +5,7 @@
 // Query parameters of the page: refresh (seconds between polls, default 5) and window_s (passed
 // through to both stats calls; default: the whole retention).
 
-import { ctrChart, lorenzChart, niceMax, seriesChart, shareBar } from "./charts.js";
+import { compareChart, ctrChart, lorenzChart, niceMax, seriesChart, shareBar } from "./charts.js";
 import { clockSeconds, count, duration, fixed, pct, points, pValue } from "./format.js";
 
 const LORENZ_POINTS = 51;
@@ -156,10 +156,19 @@ function sharedScales(exposure, ab) {
 function render(exposure, ab) {
   const scales = sharedScales(exposure, ab);
   const controlCurve = exposure.buckets.control?.lorenz ?? null;
-  const cards = Object.entries(exposure.buckets)
-    .filter(([name]) => name in ab.buckets)
-    .map(([name, exp], i) => card(name, i, exp, ab.buckets[name], scales, controlCurve));
+  const shown = Object.entries(exposure.buckets).filter(([name]) => name in ab.buckets);
+  const cards = shown.map(([name, exp], i) => card(name, i, exp, ab.buckets[name], scales, controlCurve));
   document.getElementById("buckets").replaceChildren(...cards);
+  // The buckets side by side: every tail share on one chart, coloured as the cards' top borders.
+  const lines = shown.map(([name, exp], i) => ({ name, colourClass: `bucket-${i % 8}`, points: exp.series }));
+  const legend = h("p", { class: "legend" }, lines.flatMap((l) => [
+    h("span", { class: `swatch ${l.colourClass}`, "data-bucket": l.name }), l.name,
+  ]));
+  document.getElementById("compare").replaceChildren(
+    h("h3", {}, ["Tail share of impressions over time (UTC), all buckets"]),
+    legend,
+    compareChart(lines, scales.time, scales.tailShare),
+  );
   const meta = document.getElementById("meta");
   meta.replaceChildren(
     `store ${exposure.store} \u00b7 window: ${duration(exposure.to - exposure.from)} up to ${clockSeconds(exposure.to)} UTC`,

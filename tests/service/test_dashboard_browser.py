@@ -176,12 +176,28 @@ for (const card of document.querySelectorAll('article.bucket')) {
   const curve = card.querySelector('svg.lorenz path.curve');
   const bars = Object.fromEntries([...card.querySelectorAll('svg.ctr rect.bar')].map(
     (b) => [b.dataset.slice, JSON.parse(b.dataset.value)]));
+  const labels = Object.fromEntries([...card.querySelectorAll('svg.ctr text.bar-label')].map(
+    (t) => [t.dataset.slice, [t.textContent, JSON.parse(t.dataset.value)]]));
+  const colour = [...card.classList].find((c) => /^bucket-[0-9]+$/.test(c));
   out[card.dataset.bucket] = {
-    fields, series, bars, lorenz: curve ? JSON.parse(curve.dataset.points) : null,
+    fields, series, bars, labels, colour, lorenz: curve ? JSON.parse(curve.dataset.points) : null,
     visible: card.getBoundingClientRect().height > 0,
   };
 }
-return out;
+// The shared chart: one line per bucket, its colour class, and a legend entry with that colour.
+const compare = document.querySelector('#compare svg.chart.compare');
+const lines = compare ? [...compare.querySelectorAll('path.bucket-series')].map((p) => ({
+  bucket: p.dataset.bucket, points: JSON.parse(p.dataset.points),
+  colour: [...p.classList].find((c) => /^bucket-[0-9]+$/.test(c)),
+  stroke: getComputedStyle(p).stroke,
+})) : null;
+const legend = [...document.querySelectorAll('#compare .legend .swatch')].map((n) => ({
+  bucket: n.dataset.bucket, colour: [...n.classList].find((c) => /^bucket-[0-9]+$/.test(c)),
+  fill: getComputedStyle(n).backgroundColor,
+}));
+const ticks = compare ? [...compare.querySelectorAll('text.tick[data-value]')].map(
+  (n) => [n.textContent, Number(n.dataset.value)]) : null;
+return { cards: out, compare: { lines, legend, ticks } };
 """
 
 
@@ -229,8 +245,12 @@ def check_number(where: str, shown: list[Any], expected: Any, fmt: str) -> None:
     )
 
 
-def assert_page_matches(page: dict[str, Any], exposure: dict[str, Any], ab: dict[str, Any]) -> None:
+def assert_page_matches(
+    shown: dict[str, Any], exposure: dict[str, Any], ab: dict[str, Any]
+) -> None:
+    page = shown["cards"]
     assert set(page) == set(exposure["buckets"]) == set(BUCKETS)
+    assert_compare_matches(shown["compare"], page, exposure)
     for bucket, exp in exposure["buckets"].items():
         card = page[bucket]
         assert card["visible"], f"{bucket}: card not laid out"
@@ -247,6 +267,13 @@ def assert_page_matches(page: dict[str, Any], exposure: dict[str, Any], ab: dict
                     f"{bucket}.{field}.{s}", fields[f"{field}.{s}"], ab_bucket[s][field], fmt
                 )
             assert card["bars"][s] == ab_bucket[s]["ctr"]
+            text, value = card["labels"][s]  # every bar carries its value as a label
+            assert value == ab_bucket[s]["ctr"], (bucket, s, card["labels"][s])
+            assert value is not None and text.endswith("%"), (bucket, s, text)
+            assert math.isclose(float(text[:-1]) / 100, value, abs_tol=0.5e-3 + 1e-12), (
+                text,
+                value,
+            )
             vs = ab_bucket.get("vs_control")
             if vs is None:
                 assert f"diff.{s}" not in fields  # control is not compared with itself
@@ -256,6 +283,47 @@ def assert_page_matches(page: dict[str, Any], exposure: dict[str, Any], ab: dict
             p = vs[s]["p_value"]
             significant = None if p is None else p < 0.05
             assert fields[f"significant.{s}"] == ["*" if significant else "", significant]
+
+
+def assert_compare_matches(
+    compare: dict[str, Any], cards: dict[str, Any], exposure: dict[str, Any]
+) -> None:
+    """The shared chart: one line per configured bucket, in that bucket's colour, with a legend."""
+    lines = compare["lines"]
+    assert lines is not None, "no shared tail-share chart"
+    assert [line["bucket"] for line in lines] == list(exposure["buckets"]) == list(BUCKETS)
+    for line in lines:
+        series = exposure["buckets"][line["bucket"]]["series"]
+        assert line["points"] == [
+            [p["t"], p["tail_share"]] for p in series if p["tail_share"] is not None
+        ]
+        assert line["colour"] == cards[line["bucket"]]["colour"], line
+    strokes = [line["stroke"] for line in lines]
+    assert len(set(strokes)) == len(strokes), strokes  # the buckets are told apart
+    legend = compare["legend"]
+    assert [(e["bucket"], e["colour"]) for e in legend] == [
+        (line["bucket"], line["colour"]) for line in lines
+    ]
+    assert [e["fill"] for e in legend] == strokes  # the legend's swatch is the line's colour
+    ticks = compare["ticks"]
+    assert len(ticks) == 5 and ticks[0] == ["0%", 0], ticks
+    for text, value in ticks:
+        assert math.isclose(float(text[:-1]) / 100, value, abs_tol=1e-9), (text, value)
+
+
+# ctrChart on its own, with an empty bar (no clicks: CTR 0) and a slice without impressions.
+EMPTY_BAR = """
+const done = arguments[arguments.length - 1];
+import(new URL('dashboard/static/charts.js', document.baseURI).href).then((m) => {
+  const svg = m.ctrChart([
+    { name: 'overall', ctr: 0.05, control: null },
+    { name: 'head', ctr: 0.1, control: null },
+    { name: 'tail', ctr: 0, control: null },
+  ], 0.2);
+  done([...svg.querySelectorAll('text.bar-label')].map(
+    (t) => [t.dataset.slice, t.textContent, JSON.parse(t.dataset.value)]));
+}, (e) => done(String(e)));
+"""
 
 
 def stats(client: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -348,6 +416,10 @@ def test_dashboard_shows_what_stats_exposure_says(
             text,
             value,
         )
+
+    # An empty bar (CTR 0) still shows its value: "0%", not nothing.
+    labels = browser.execute_async_script(EMPTY_BAR)
+    assert labels == [["overall", "5.0%", 0.05], ["head", "10.0%", 0.1], ["tail", "0%", 0]], labels
 
     # Store down on the first load: the banner does not promise numbers the page never had.
     store.fail_reads = True
