@@ -4,6 +4,8 @@ Every file has a header row. The interactions file maps ``user_col`` and ``item_
 optionally ``timestamp_col``, integers) by name; other columns are ignored. A feature file is keyed
 by ``item_key`` / ``user_key``; each of its other columns becomes a categorical field of the same
 name, single-valued unless listed in ``item_multi`` / ``user_multi`` (then split on ``multi_sep``).
+A key may repeat (a long table, one row per item and tag): its rows are grouped into one entity,
+the multi-valued columns unioned; a single-valued column must then repeat the same value.
 Feature rows for ids that never occur in the interactions are ignored; ids without a row keep
 unknown features. Paths are relative to ``data_dir`` (an absolute path is used as is).
 """
@@ -208,23 +210,12 @@ def _features(
         trailing_sep=True,
     )
     _check_multi(f, key, multi, multi_setting)
-    ik = f.column(key)
     listed = cfg.item_feature_cols if id_name == "item_id" else cfg.user_feature_cols
     setting = f"csv.{id_name.split('_')[0]}_feature_cols"
     names = _feature_names(f, key, listed, setting, id_name)
     single: dict[str, dict[str, str]] = {c: {} for c in names if c not in multi}
     multi_values: dict[str, dict[str, tuple[str, ...]]] = {c: {} for c in names if c in multi}
-    index = {c: f.header.index(c) for c in names}
-    first_line: dict[str, int] = {}
-    for row, number in zip(f.rows, f.line_numbers, strict=True):
-        k = row[ik].strip()
-        _check_key(k, key, first_line, path, number)
-        first_line[k] = number
-        for c, values in single.items():
-            values[k] = row[index[c]].strip()
-        for c, bags in multi_values.items():
-            parts = (p.strip() for p in row[index[c]].split(cfg.multi_sep))
-            bags[k] = tuple(dict.fromkeys(p for p in parts if p))  # dedupe, keep order
+    _group_rows(f, f.column(key), key, single, multi_values, cfg.multi_sep, multi_setting)
     for c, values in single.items():
         _warn_suspicious(path, c, values, cfg, listed is None, setting, multi_setting)
     return _FeatureColumns(names, single, multi_values)
@@ -270,14 +261,52 @@ def _feature_names(
     return names
 
 
-def _check_key(k: str, key: str, first_line: dict[str, int], path: Path, number: int) -> None:
-    """A feature row's key is non-empty and not seen on an earlier line."""
-    if not k:
-        raise DataError(f"empty key in column {key!r}", path=path, line=number)
-    if k in first_line:
+def _group_rows(
+    f: CsvRows,
+    ik: int,
+    key: str,
+    single: dict[str, dict[str, str]],
+    multi: dict[str, dict[str, tuple[str, ...]]],
+    multi_sep: str,
+    multi_setting: str,
+) -> None:
+    """Fill ``single`` / ``multi`` (column -> key -> value(s)) from the rows of ``f``. A key may
+    repeat (a long table, one row per item and tag): its multi-valued columns are unioned in
+    first-seen order, its single-valued ones must repeat the same value."""
+    index = {c: f.header.index(c) for c in (*single, *multi)}
+    first_line: dict[str, int] = {}
+    for row, number in zip(f.rows, f.line_numbers, strict=True):
+        k = row[ik].strip()
+        if not k:
+            raise DataError(f"empty key in column {key!r}", path=f.path, line=number)
+        seen = first_line.setdefault(k, number)
+        for c, values in single.items():
+            _set_single(values, k, row[index[c]].strip(), c, key, seen, multi_setting, f, number)
+        for c, bags in multi.items():
+            parts = (p.strip() for p in row[index[c]].split(multi_sep))
+            bags[k] = tuple(dict.fromkeys((*bags.get(k, ()), *(p for p in parts if p))))
+
+
+def _set_single(
+    values: dict[str, str],
+    k: str,
+    value: str,
+    c: str,
+    key: str,
+    first: int,
+    multi_setting: str,
+    f: CsvRows,
+    number: int,
+) -> None:
+    """Record single-valued column ``c`` of key ``k``; a repeated key (first on line ``first``)
+    must repeat the same value, else a DataError naming the column, the key and the line."""
+    old = values.setdefault(k, value)
+    if old != value:
         raise DataError(
-            f"duplicate key {k!r} in column {key!r} (first on line {first_line[k]})",
-            path=path,
+            f"duplicate key {k!r} in column {key!r} (first on line {first}) with a different "
+            f"value in single-valued column {c!r} ({old!r} there, {value!r} here); rows of one "
+            f"key are grouped only for columns listed in {multi_setting}",
+            path=f.path,
             line=number,
         )
 
