@@ -8,6 +8,7 @@ here with the stated default.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -109,6 +110,14 @@ class CsvConfig(Section):
 _ESCAPES = {"\\t": "\t", "\\s": " ", "\\|": "|", "\\;": ";"}
 
 
+def _one_of(name: str, known: Iterable[str], what: str) -> str:
+    """``name`` if it is in ``known`` (a registry's names), else the error naming the choices."""
+    names = list(known)
+    if name not in names:
+        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(names)}")
+    return name
+
+
 class DataConfig(Section):
     dataset: str = "synthetic"  # a name in training/data/registry.py:DATASETS
     data_dir: str | None = None
@@ -126,9 +135,7 @@ class DataConfig(Section):
         # imported at the top without a cycle; by the time a config is validated both are loaded.
         from training.data.registry import DATASETS
 
-        if name not in DATASETS:
-            raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-        return name
+        return _one_of(name, DATASETS, "dataset")
 
 
 class ModelConfig(Section):
@@ -157,9 +164,7 @@ class ModelConfig(Section):
         # Imported here: models.kinds imports torch, which a config check should not wait for.
         from models.kinds import KIND_NAMES
 
-        if name not in KIND_NAMES:
-            raise ValueError(f"unknown model kind {name!r}; known: {', '.join(KIND_NAMES)}")
-        return name
+        return _one_of(name, KIND_NAMES, "model kind")
 
 
 class SslConfig(Section):
