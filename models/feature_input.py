@@ -43,6 +43,20 @@ class FeatureInput(nn.Module):
         # [n_fields, field_dim]; same N(0, 1) scale as the (PyTorch-default) bag weights.
         self.default = nn.Parameter(torch.randn(len(fields), field_dim))
 
+    def init_embeddings(self, std: float) -> None:
+        """Re-draw every field embedding and default from N(0, std²) (the padding row stays 0).
+
+        PyTorch's N(0, 1) gives an ids-only dot-product model logits of std ~ field_dim**0.5 at
+        step 0, which a 1e-3 Adam needs many epochs to undo; std 0.01 starts it near uniform.
+        """
+        with torch.no_grad():
+            for bag in self.bags.values():
+                weight = bag.weight  # [vocab_size, field_dim]
+                assert isinstance(weight, Tensor)
+                nn.init.normal_(weight, std=std)
+                weight[0].zero_()
+            nn.init.normal_(self.default, std=std)
+
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)

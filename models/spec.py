@@ -19,7 +19,8 @@ class TowerSpec:
     """Hyper-parameters shared by the query and the item tower.
 
     ``hidden`` are the output sizes of the MLP's Linear layers (ReLU between them, none after the
-    last), so the tower's output width is ``hidden[-1]``, which must equal ``dim``. ``field_dim`` is
+    last), so the tower's output width is ``hidden[-1]``, which must equal ``dim``; empty ``hidden``
+    means no MLP (the tower checks that its fields x ``field_dim`` equal ``dim``). ``field_dim`` is
     the embedding width of every feature field. ``normalize`` L2-normalises tower outputs (cosine
     scores), and then logits are divided by ``temperature``.
     """
@@ -37,11 +38,9 @@ class TowerSpec:
             raise ValueError(f"TowerSpec.dim must be positive, got {self.dim}")
         if self.field_dim <= 0:
             raise ValueError(f"TowerSpec.field_dim must be positive, got {self.field_dim}")
-        if not self.hidden:
-            raise ValueError("TowerSpec.hidden must have at least one layer")
         if any(h <= 0 for h in self.hidden):
             raise ValueError(f"TowerSpec.hidden sizes must be positive, got {list(self.hidden)}")
-        if self.hidden[-1] != self.dim:
+        if self.hidden and self.hidden[-1] != self.dim:
             raise ValueError(
                 f"TowerSpec.hidden[-1] ({self.hidden[-1]}) must equal TowerSpec.dim ({self.dim})"
             )

@@ -13,7 +13,8 @@ from models.spec import FieldSpec, TowerSpec
 
 def _mlp(in_dim: int, hidden: Sequence[int]) -> nn.Sequential:
     """Linear layers of sizes ``hidden`` with ReLU between them and no activation after the last
-    (the output is an embedding, compared by inner product)."""
+    (the output is an embedding, compared by inner product); no ``hidden`` is the identity (the
+    concatenated field embeddings are the embedding: a matrix factorisation with ids only)."""
     layers: list[nn.Module] = []
     prev = in_dim
     for i, h in enumerate(hidden):
@@ -31,6 +32,11 @@ class Tower(nn.Module):
         super().__init__()
         self.spec = spec
         self.input = FeatureInput(fields, spec.field_dim)
+        if not spec.hidden and self.input.out_dim != spec.dim:
+            raise ValueError(
+                f"a tower without hidden layers outputs its {self.input.n_fields} field(s) x "
+                f"field_dim {spec.field_dim} = {self.input.out_dim} values, not dim {spec.dim}"
+            )
         self.mlp = _mlp(self.input.out_dim, spec.hidden)
 
     @property

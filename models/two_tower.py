@@ -24,6 +24,11 @@ class TwoTower(nn.Module):
         self.query_tower = Tower(user_fields, spec)
         self.item_tower = Tower(item_fields, spec)
 
+    def init_embeddings(self, std: float) -> None:
+        """Field embeddings of both towers from N(0, std²) (see FeatureInput.init_embeddings)."""
+        self.query_tower.input.init_embeddings(std)
+        self.item_tower.input.init_embeddings(std)
+
     @property
     def dim(self) -> int:
         return self.spec.dim

@@ -142,7 +142,11 @@ class ModelConfig(Section):
     kind: str = "two_tower"  # a name in models/kinds.py:KINDS (and training/trainers:TRAINERS)
     dim: PositiveInt = 64
     field_dim: PositiveInt = 32  # embedding width of each feature field
+    # Output sizes of each tower's Linear layers; [] = no MLP, the id embedding is the embedding
+    # (a plain matrix factorisation: needs features = "ids" and field_dim = dim).
     hidden: list[PositiveInt] = Field(default_factory=lambda: [256, 128, 64])
+    # std of the N(0, std²) the field embeddings start from; None keeps PyTorch's N(0, 1).
+    init_std: float | None = Field(None, gt=0.0)
     normalize: bool = False  # cosine similarity / temperature instead of dot product
     temperature: float = Field(0.07, gt=0.0)
     logq: bool = False  # logQ correction of the batch softmax
@@ -157,6 +161,17 @@ class ModelConfig(Section):
     # uniformly from the catalogue per step, Yang et al. 2020).
     negatives: Literal["in_batch", "full", "mixed"] = "in_batch"
     uniform_negatives: PositiveInt = 1024
+
+    @model_validator(mode="after")
+    def _tower_shape(self) -> ModelConfig:
+        if self.hidden and self.hidden[-1] != self.dim:
+            raise ValueError(f"hidden: last size {self.hidden[-1]} must equal dim {self.dim}")
+        if not self.hidden and (self.features != "ids" or self.field_dim != self.dim):
+            raise ValueError(
+                "hidden: [] (no MLP) needs features = 'ids' and field_dim = dim "
+                f"(got features = {self.features!r}, field_dim {self.field_dim}, dim {self.dim})"
+            )
+        return self
 
     @field_validator("kind")
     @classmethod

@@ -184,6 +184,7 @@ ADDED_OPTIONS: tuple[str, ...] = (
     "mirec.lambda_p_epsilon",
     "mirec.lambda_p_rule",
     "model.features",
+    "model.init_std",
     "model.negatives",
     "model.uniform_negatives",
     "train.time_budget_s",

@@ -107,3 +107,20 @@ def test_early_stopping_is_judged_per_phase() -> None:
     hist = [{"phase": 1, "valid_ndcg@50": s} for s in (0.1, 0.3, 0.2)]
     hist += [{"phase": 2, "valid_ndcg@50": s} for s in (0.2, 0.25)]
     assert early_stopping(hist) == [(1, 3, True), (1, 2, False)]
+
+
+def test_many_shot_alone_counts_as_a_two_tower_for_the_ease_target() -> None:
+    from training.reporting.frontier_claims import serves_two_tower
+
+    many = {
+        "model": {"kind": "mirec"},
+        "mirec": {"few_shot_epochs": 0, "lambda_p": 1.0, "tune_lambda_p": False},
+    }
+    assert serves_two_tower(many)
+    assert serves_two_tower({"model": {"kind": "ssl"}})
+    assert not serves_two_tower(
+        {
+            "model": {"kind": "mirec"},
+            "mirec": {"few_shot_epochs": None, "lambda_p": 0.5, "tune_lambda_p": True},
+        }
+    )

@@ -110,6 +110,21 @@ def _b0_mean(recs: list[dict[str, Any]], role: str = "test") -> float:
     return float(np.mean([r["curve"]["points"][0][role]["all_HR@50"] for r in recs]))
 
 
+def serves_two_tower(config: dict[str, Any]) -> bool:
+    """True when a run serves a plain two-tower: a two_tower / ssl kind, or MIRec's many-shot model
+    alone (no few-shot phase, λ_p fixed at 1, so the blend is the many-shot tower)."""
+    kind = config["model"]["kind"]
+    if kind in ("two_tower", "ssl"):
+        return True
+    m = config.get("mirec", {})
+    return (
+        kind == "mirec"
+        and m.get("few_shot_epochs") == 0
+        and m.get("lambda_p") == 1.0
+        and not m.get("tune_lambda_p", True)
+    )
+
+
 def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issue's targets judged on this document (the issue states the EASE and 90-minute
     targets for ML-1M; on other datasets they are shown for reference)."""
@@ -128,7 +143,7 @@ def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, 
         tt = {
             n: _b0_mean(r)
             for n, r in doc["variants"].items()
-            if r[0]["config"]["model"]["kind"] in ("two_tower", "ssl")
+            if serves_two_tower(r[0]["config"])
         }
         if tt:
             best = max(tt, key=lambda n: tt[n])

@@ -14,8 +14,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.spec import TowerSpec
+from models.spec import TowerSpec, field_specs
+from models.two_tower import TwoTower
 from training.config import RunConfig
+from training.data.dataset import Dataset
 from training.trainers.context import log
 from training.trainers.distributed import DistContext
 
@@ -29,6 +31,15 @@ def tower_spec(cfg: RunConfig) -> TowerSpec:
         normalize=m.normalize,
         temperature=m.temperature,
     )
+
+
+def new_two_tower(cfg: RunConfig, ds: Dataset) -> TwoTower:
+    """A fresh two-tower of the configured shape over ``ds``'s fields, embeddings drawn at
+    ``model.init_std`` when set."""
+    model = TwoTower(field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg))
+    if cfg.model.init_std is not None:
+        model.init_embeddings(cfg.model.init_std)
+    return model
 
 
 def make_optimizer(params: Any, cfg: RunConfig) -> torch.optim.Optimizer:

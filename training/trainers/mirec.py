@@ -41,7 +41,7 @@ from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.exported import EXPORT_BATCH, Exported
 from training.trainers.lambda_rule import choose_lambda_p
-from training.trainers.loop import EarlyStopper, make_optimizer, tower_spec
+from training.trainers.loop import EarlyStopper, make_optimizer, new_two_tower, tower_spec
 from training.trainers.progress import EpochProgress
 from training.trainers.slice_loss import slice_losses
 from training.trainers.two_tower import (
@@ -135,9 +135,7 @@ def train_many_shot(
 ) -> tuple[TwoTower, list[dict[str, Any]]]:
     """Phase 1, cached under a key of its config when ``cache_dir`` is given (the ablations of one
     seed share θ*)."""
-    spec = tower_spec(cfg)
-    ds = p.dataset
-    model = TwoTower(field_specs(ds.user_features), field_specs(ds.item_features), spec)
+    model = new_two_tower(cfg, p.dataset)
     key = _many_shot_key(cfg)
     if cache_dir is not None and (cache_dir / f"many_shot-{key}.safetensors").exists():
         model.load_state_dict(load_file(str(cache_dir / f"many_shot-{key}.safetensors")))
@@ -340,6 +338,8 @@ def train_mirec(
         meta_kind=mc.meta,
         meta_hidden=mc.meta_hidden,
     )
+    if cfg.model.init_std is not None:
+        model.few_shot.init_embeddings(cfg.model.init_std)  # θ when few_shot_init = "random"
     history: list[dict[str, Any]] = []
     if mc.many_shot_epochs != 0:
         many, history = train_many_shot(cfg, p, ctx, cur, rec, cache_dir)

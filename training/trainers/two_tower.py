@@ -23,7 +23,6 @@ from models.losses import (
     info_nce_loss,
     mixed_softmax_loss,
 )
-from models.spec import field_specs
 from models.two_tower import TwoTower
 from training.config import RunConfig
 from training.evaluation.evaluator import EvalResult
@@ -33,7 +32,7 @@ from training.trainers.batching import epoch_batches, slice_rows
 from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
-from training.trainers.loop import EarlyStopper, budget_spent, make_optimizer, tower_spec
+from training.trainers.loop import EarlyStopper, budget_spent, make_optimizer, new_two_tower
 from training.trainers.progress import EpochProgress
 from training.trainers.ssl_views import SslAugmenter
 
@@ -203,9 +202,7 @@ def train_two_tower(
     users_np, items_np = interactions if interactions is not None else (None, None)
     t = train_tensors(p, device, users_np, items_np)
     if model is None:
-        model = TwoTower(
-            field_specs(ds.user_features), field_specs(ds.item_features), tower_spec(cfg)
-        )
+        model = new_two_tower(cfg, ds)
     model.to(device)
     aug = SslAugmenter(cfg.ssl, ds.item_features)
     step_module = ctx.wrap(TwoTowerStep(model), device)
