@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_BUNDLE ?= artifacts/demo_bundle
 
-.PHONY: setup test demo bench lint results clean browser dashboard-screenshot report experiments claims frontier-tables
+.PHONY: setup test demo bench bench-peers lint results clean browser dashboard-screenshot report experiments claims frontier-tables
 
 setup: $(STAMP)
 
@@ -90,11 +90,15 @@ claims: setup
 	  --records runs/cache/ml100k --out docs/results/claims/mirec_ml100k
 
 # The serving benchmark drives load with Debian's wrk (installed when missing; an asyncio client
-# is the fallback when it cannot be).
-bench: setup
+# is the fallback when it cannot be). The peers run in their own environments under .venv-peers/
+# (bench/peers/setup.sh; a page marks a peer "not set up" when its install failed).
+bench: setup bench-peers
 	@command -v wrk >/dev/null || $(APT) install -y -q wrk || \
 	  { $(APT) update -q && $(APT) install -y -q wrk; } || echo "wrk unavailable: asyncio client"
 	$(BIN)/python bench/run_all.py
+
+bench-peers:
+	sh bench/peers/setup.sh || echo "a peer environment could not be set up: its rows say so"
 
 # ruff, then mypy with the pydantic plugin over the paths in pyproject.toml's [tool.mypy].
 lint: setup

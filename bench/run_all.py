@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHES = {
     "train_speed.py": [],
     "serving.py": ["--train-bundles"],
+    "serving_replicas.py": [],
     "index_sweep.py": [
         "--bundle",
         "artifacts/bench/trained-100k",

@@ -175,6 +175,28 @@ def median_load(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def write_config(
+    path: Path,
+    bundle: Path,
+    index: dict[str, Any],
+    prefix: str,
+    access_log: bool,
+    stack: str = "auto",
+) -> Path:
+    """A one-variant, one-bucket service config at ``path``, exposure keys under ``prefix``."""
+    index_toml = ", ".join(
+        f"{k} = {json.dumps(v)}" for k, v in {**index, "recall_queries": 0}.items()
+    )
+    path.write_text(
+        f"build_threads = {os.cpu_count() or 1}\naccess_log = {str(access_log).lower()}\n"
+        + ('http = "h11"\nloop = "asyncio"\n' if stack == "h11" else "")
+        + f'[variants.v]\nbundle = "{bundle}"\nindex = {{ {index_toml} }}\n'
+        f'[buckets.control]\nvariant = "v"\nweight = 1\n'
+        f'[exposure]\nkey_prefix = "{prefix}"\nqueue_size = 100000\n'
+    )
+    return path
+
+
 def service_case(
     name: str,
     catalogue: str,
@@ -187,17 +209,7 @@ def service_case(
     stack: str = "auto",
 ) -> dict[str, Any]:
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    index_toml = ", ".join(
-        f"{k} = {json.dumps(v)}" for k, v in {**index, "recall_queries": 0}.items()
-    )
-    cfg = workdir / f"{name}.toml"
-    cfg.write_text(
-        f"build_threads = {os.cpu_count() or 1}\naccess_log = {str(args.access_log).lower()}\n"
-        + ('http = "h11"\nloop = "asyncio"\n' if stack == "h11" else "")
-        + f'[variants.v]\nbundle = "{bundle}"\nindex = {{ {index_toml} }}\n'
-        f'[buckets.control]\nvariant = "v"\nweight = 1\n'
-        f'[exposure]\nkey_prefix = "{prefix}"\nqueue_size = 100000\n'
-    )
+    cfg = write_config(workdir / f"{name}.toml", bundle, index, prefix, args.access_log, stack)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ADMIN_TOKEN")}
     env.update(LONGTAIL_CONFIG=str(cfg), HOST="127.0.0.1", PORT=str(free_port()))
     if store == "redis":
