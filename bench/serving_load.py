@@ -14,15 +14,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-_LUA = """
-local users = {%(users)s}
-local i = 0
+_POST = """
 local headers = {["Content-Type"] = "application/json"}
 request = function()
   i = i + 1
   local body = '{"user_id":"' .. users[(i %% #users) + 1] .. '","k":%(k)d}'
   return wrk.format("POST", "/recommend", headers, body)
 end
+"""
+# A GET peer's request: PREFIX .. user .. SUFFIX (e.g. Cornac's /recommend?uid=...&k=10).
+_GET = """
+request = function()
+  i = i + 1
+  return wrk.format("GET", "%(prefix)s" .. users[(i %% #users) + 1] .. "%(suffix)s")
+end
+"""
+_LUA = """
+local users = {%(users)s}
+local i = 0
+%(request)s
 done = function(summary, latency, requests)
   io.write(string.format(
     'WRKJSON{"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"non2xx":%%d,' ..
@@ -34,9 +44,19 @@ end
 """
 
 
-def run_wrk(url: str, users: list[str], k: int, connections: int, seconds: float) -> dict[str, Any]:
+def run_wrk(
+    url: str,
+    users: list[str],
+    k: int,
+    connections: int,
+    seconds: float,
+    get: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """``get``: (prefix, suffix) of a GET path around the user id, instead of this service's
+    POST body."""
+    request = _POST % {"k": k} if get is None else _GET % {"prefix": get[0], "suffix": get[1]}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(_LUA % {"users": ",".join(json.dumps(u) for u in users), "k": k})
+        fh.write(_LUA % {"users": ",".join(json.dumps(u) for u in users), "request": request})
         script = fh.name
     try:
         out = subprocess.run(
