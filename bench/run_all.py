@@ -13,6 +13,7 @@ BENCHES = {
     "train_speed.py": [],
     "serving.py": ["--train-bundles"],
     "serving_replicas.py": [],
+    "serving_peers.py": [],
     "index_sweep.py": [
         "--bundle",
         "artifacts/bench/trained-100k",
