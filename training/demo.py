@@ -23,13 +23,13 @@ from pathlib import Path
 
 import httpx
 
+from common.ports import PortInUse, check_free, owned_by
 from models.bundle import BundleError, load_bundle
 from training.config import ConfigError, RunConfig, load_config
 from training.evaluation.baselines import popularity_scorer, random_scorer
 from training.evaluation.evaluator import EvalResult, evaluate
 from training.evaluation.scorers import embedding_scorer
 from training.evaluation.user_vectors import bundle_user_vectors
-from training.local_port import PortInUse, check_free, owned_by
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import aggregate, render_markdown, results_document
 

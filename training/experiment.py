@@ -191,8 +191,12 @@ ADDED_OPTIONS: tuple[str, ...] = (
 )
 
 
-def _drop_defaults(d: dict[str, Any], defaults: dict[str, Any], paths: tuple[str, ...]) -> None:
-    for path in paths:
+def drop_added_defaults(d: dict[str, Any]) -> None:
+    """Remove from a config dict (in place) every option of ``ADDED_OPTIONS`` that is at its
+    default, so keys computed from it (runs, references) match those cached before the option
+    existed."""
+    defaults = RunConfig().to_dict()
+    for path in ADDED_OPTIONS:
         *parents, leaf = path.split(".")
         node, ref = d, defaults
         for part in parents:
@@ -208,7 +212,7 @@ def run_key(cfg: RunConfig) -> str:
     section of a run without SSL), so the same baseline run is shared between tables.
     """
     d = cfg.to_dict()
-    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
+    drop_added_defaults(d)
     d["train"].pop("progress", None)  # cosmetic
     d["train"].pop("threads", None)  # speed only
     own = trainer_for(cfg.model.kind).sections

@@ -7,8 +7,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+from common.ports import owned_by
 from training.demo import _wait_ready
-from training.local_port import owned_by
 
 
 class _Ok(BaseHTTPRequestHandler):

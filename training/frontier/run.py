@@ -48,9 +48,8 @@ from training.evaluation.beta_knob import DEFAULT_GRID, beta_curve, point
 from training.evaluation.evaluator import evaluate
 from training.evaluation.scorers import embedding_scorer
 from training.experiment import (
-    ADDED_OPTIONS,
     ExperimentSpec,
-    _drop_defaults,
+    drop_added_defaults,
     load_experiment,
     run_key,
     run_one,
@@ -102,7 +101,7 @@ def _data_key(data: dict[str, Any]) -> str:
     """Hash of a data section, options added since the cache was written dropped at their
     defaults (as in run_key), so references cached before stay found."""
     d = {"data": json.loads(json.dumps(data))}
-    _drop_defaults(d, RunConfig().to_dict(), ADDED_OPTIONS)
+    drop_added_defaults(d)
     return hashlib.sha256(json.dumps(d["data"], sort_keys=True).encode()).hexdigest()[:16]
 
 
