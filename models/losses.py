@@ -39,14 +39,40 @@ def batch_softmax_logits(
         raise ValueError(
             f"batch_softmax_loss: item_ids must be [B={b}], got {tuple(item_ids.shape)}"
         )
-    logits = (user_emb @ item_emb.T) / temperature  # [B, B]
-    if log_q is not None:
-        if log_q.shape != (b,):
-            raise ValueError(f"batch_softmax_loss: log_q must be [B={b}], got {tuple(log_q.shape)}")
-        logits = logits - logq_weight * log_q.to(logits.dtype).unsqueeze(0)
+    if log_q is not None and log_q.shape != (b,):
+        raise ValueError(f"batch_softmax_loss: log_q must be [B={b}], got {tuple(log_q.shape)}")
+    return _candidate_logits(
+        user_emb,
+        item_emb,
+        item_ids,
+        item_ids,
+        temperature=temperature,
+        log_correction=None if log_q is None else logq_weight * log_q,
+        mask_accidental_hits=mask_accidental_hits,
+    )
+
+
+def _candidate_logits(
+    user_emb: Tensor,
+    cand_emb: Tensor,
+    item_ids: Tensor,
+    cand_ids: Tensor,
+    *,
+    temperature: float,
+    log_correction: Tensor | None,
+    mask_accidental_hits: bool,
+) -> Tensor:
+    """``[B, C]`` logits of B users against C candidates whose first B are the batch's positives
+    (row i's positive is column i): ``u @ c.T / temperature``, minus ``log_correction`` (``[C]``,
+    per column) when given, and every off-diagonal column holding row i's own positive item set
+    to the dtype's most negative value (an accidental hit: the same item, not a negative)."""
+    logits = (user_emb @ cand_emb.T) / temperature  # [B, C]
+    if log_correction is not None:
+        logits = logits - log_correction.to(logits.dtype).unsqueeze(0)
     if mask_accidental_hits:
-        same = item_ids.unsqueeze(1) == item_ids.unsqueeze(0)  # [B, B]
-        same.fill_diagonal_(False)
+        b = user_emb.shape[0]
+        same = item_ids.unsqueeze(1) == cand_ids.unsqueeze(0)  # [B, C]
+        same[:, :b].fill_diagonal_(False)
         logits = logits.masked_fill(same, torch.finfo(logits.dtype).min)
     return logits
 
@@ -162,11 +188,17 @@ def mixed_softmax_loss(
     _check_pair("mixed_softmax_loss", user_emb, item_emb)
     b, m = user_emb.shape[0], uniform_emb.shape[0]
     cand_ids = torch.cat([item_ids, uniform_ids])  # [B + M]
-    logits = (user_emb @ torch.cat([item_emb, uniform_emb]).T) / temperature  # [B, B + M]
+    correction = None
     if item_share is not None:
-        expected = b * item_share[cand_ids].to(logits.dtype) + m / n_items  # [B + M]
-        logits = logits - logq_weight * torch.log(expected).unsqueeze(0)
-    same = item_ids.unsqueeze(1) == cand_ids.unsqueeze(0)  # [B, B + M]
-    same[:, :b].fill_diagonal_(False)
-    logits = logits.masked_fill(same, torch.finfo(logits.dtype).min)
+        expected = b * item_share[cand_ids] + m / n_items  # [B + M]
+        correction = logq_weight * torch.log(expected)
+    logits = _candidate_logits(
+        user_emb,
+        torch.cat([item_emb, uniform_emb]),
+        item_ids,
+        cand_ids,
+        temperature=temperature,
+        log_correction=correction,
+        mask_accidental_hits=True,
+    )
     return F.cross_entropy(logits, torch.arange(b, device=logits.device))
