@@ -52,6 +52,8 @@ results: setup
 # under runs/cache/, so rerunning only trains what is missing), then the claims pages.
 # The (overall, tail) frontier tables (references, recipes, SSL / MIRec vs matched bases + β).
 FRONTIERS := ml100k_tuning ml100k ml1m
+# Frontier runs trained at a time, one single-threaded process each (training/frontier/parallel.py).
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 EXPERIMENTS := ssl_ml1m ssl_ml100k ssl_ml100k_sweeps ssl_ml100k_tuning ssl_ml100k_logq mirec_ml100k \
   mirec_ml100k_tuning mirec_ml1m
 experiments: setup
@@ -60,7 +62,7 @@ experiments: setup
 	    --set train.progress=false || exit 1; \
 	done
 	for f in $(FRONTIERS); do \
-	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --jobs $(JOBS) \
 	    --set train.progress=false || exit 1; \
 	done
 	$(MAKE) claims report

@@ -128,6 +128,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         only=args.only.split(",") if args.only else None,
         only_seeds=args.seeds,
         skip_references=args.skip_references,
+        jobs=args.jobs,
     )
     n = sum(len(r) for r in doc["variants"].values())
     state = "complete" if doc["complete"] else "partial"
@@ -211,6 +212,12 @@ def _port(text: str) -> int:
     return port
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -285,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--only", default=None, help="train only these variants (comma-separated)")
     sp.add_argument("--seeds", nargs="+", type=int, default=None, help="train only these seeds")
     sp.add_argument("--skip-references", action="store_true", help="compute no reference")
+    sp.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        help="train this many runs at a time, one process each (default 1; one per core fits)",
+    )
     sp.set_defaults(func=cmd_frontier)
 
     sp = sub.add_parser("pareto", help="frontier JSON -> (overall, tail) HR@50 Pareto figure")

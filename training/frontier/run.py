@@ -49,6 +49,7 @@ from training.evaluation.evaluator import evaluate
 from training.evaluation.scorers import embedding_scorer
 from training.experiment import (
     ExperimentSpec,
+    Variant,
     drop_added_defaults,
     load_experiment,
     run_key,
@@ -74,7 +75,7 @@ def load_frontier(path: Path) -> dict[str, Any]:
     return table.model_dump(exclude_none=True)
 
 
-def _atomic_write(f: Path, rec: dict[str, Any]) -> None:
+def write_run(f: Path, rec: dict[str, Any]) -> None:
     tmp = f.with_suffix(".tmp")
     tmp.write_text(json.dumps(rec, default=float))
     tmp.rename(f)
@@ -135,7 +136,7 @@ class _Plan:
         )
 
 
-def _references(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
+def references_of(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
     refs: dict[str, Any] = {}
     base_data = plan.base_cfg.to_dict()["data"]
     dkey = _data_key(base_data)
@@ -151,12 +152,12 @@ def _references(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
             from training.frontier.references import run_reference
 
             rec = run_reference(name, plan.data(base_data), knob_grids.get(name), plan.grid)
-            _atomic_write(f, rec)
+            write_run(f, rec)
             refs[name] = rec
     return refs
 
 
-def _train_one(plan: _Plan, cfg: RunConfig, variant: str, seed: int) -> dict[str, Any]:
+def train_one(plan: _Plan, cfg: RunConfig, variant: str, seed: int) -> dict[str, Any]:
     p = with_features(plan.data(cfg.to_dict()["data"]), cfg.model.features)
     rec, exp = run_one(cfg, p, plan.cache)
     c0 = time.perf_counter()
@@ -171,19 +172,23 @@ def _train_one(plan: _Plan, cfg: RunConfig, variant: str, seed: int) -> dict[str
     return rec
 
 
+def run_config(plan: _Plan, v: Variant, seed: int) -> tuple[RunConfig, Path]:
+    """Variant ``v`` at ``seed``: its resolved config and its cache file."""
+    cfg = plan.spec.run_config(v, seed, str(plan.path))
+    return cfg, plan.cache / f"{v.name}-s{seed}-{run_key(cfg)}.json"
+
+
 def _variants(plan: _Plan) -> dict[str, list[dict[str, Any]]]:
     variants: dict[str, list[dict[str, Any]]] = {}
     for v in plan.spec.variants:
         recs = []
-        for seed in v.seeds if v.seeds is not None else plan.spec.seeds:
-            raw = apply_overrides(plan.spec.base_raw, [*v.overrides, f"train.seed={seed}"])
-            cfg = config_from_dict(raw, source=f"{plan.path} variant {v.name!r}")
-            f = plan.cache / f"{v.name}-s{seed}-{run_key(cfg)}.json"
+        for seed in plan.spec.seeds_of(v):
+            cfg, f = run_config(plan, v, seed)
             if f.exists():
                 recs.append(json.loads(f.read_text()))
             elif plan.may_train(v.name, seed):
-                rec = _train_one(plan, cfg, v.name, seed)
-                _atomic_write(f, rec)
+                rec = train_one(plan, cfg, v.name, seed)
+                write_run(f, rec)
                 recs.append(rec)
             else:
                 plan.complete = False
@@ -192,21 +197,16 @@ def _variants(plan: _Plan) -> dict[str, list[dict[str, Any]]]:
     return variants
 
 
-def run_frontier(
+def make_plan(
     path: Path,
-    overrides: list[str] | None = None,
+    overrides: list[str] | None,
+    *,
     cached_only: bool = False,
     only: list[str] | None = None,
     only_seeds: list[int] | None = None,
     skip_references: bool = False,
-) -> dict[str, Any]:
-    """Train what is missing (or nothing, ``cached_only``) and write the document from the cache.
-
-    ``only`` / ``only_seeds`` / ``skip_references`` restrict what this invocation trains (to split
-    a table between worker processes sharing the cache); the document always lists everything
-    cached for the whole file.
-    """
-    configure_logging()
+) -> tuple[_Plan, dict[str, Any]]:
+    """The plan of one invocation over ``path`` and the file's ``[frontier]`` table."""
     spec = load_experiment(path, overrides)
     fr = load_frontier(path)
     plan = _Plan(
@@ -221,8 +221,46 @@ def run_frontier(
         skip_references=skip_references,
     )
     plan.cache.mkdir(parents=True, exist_ok=True)
+    return plan, fr
+
+
+def run_frontier(
+    path: Path,
+    overrides: list[str] | None = None,
+    cached_only: bool = False,
+    only: list[str] | None = None,
+    only_seeds: list[int] | None = None,
+    skip_references: bool = False,
+    jobs: int = 1,
+) -> dict[str, Any]:
+    """Train what is missing (or nothing, ``cached_only``) and write the document from the cache.
+
+    ``jobs`` > 1: the missing runs are trained that many at a time, each in its own process
+    (training/frontier/parallel.py); a run that fails is named after the document is written.
+
+    ``only`` / ``only_seeds`` / ``skip_references`` restrict what this invocation trains (to split
+    a table between worker processes sharing the cache); the document always lists everything
+    cached for the whole file.
+    """
+    configure_logging()
+    plan, fr = make_plan(
+        path,
+        overrides,
+        cached_only=cached_only,
+        only=only,
+        only_seeds=only_seeds,
+        skip_references=skip_references,
+    )
+    spec = plan.spec
     t_total = time.perf_counter()
-    refs = _references(plan, fr)
+    failed: list[str] = []
+    if jobs > 1 and not cached_only:
+        from training.frontier.parallel import fill_cache
+
+        # Trains what is missing in worker processes; the passes below then only read the cache.
+        failed = fill_cache(plan, fr, overrides, jobs)
+        plan.cached_only = True
+    refs = references_of(plan, fr)
     variants = _variants(plan)
     doc = {
         "dataset": plan.base_cfg.data.dataset,
@@ -253,6 +291,8 @@ def run_frontier(
     from training.frontier.table import write_table
 
     write_table(doc, out.with_suffix(".md"))
+    if failed:
+        raise RuntimeError(f"{len(failed)} run(s) failed: {'; '.join(failed)}")
     return doc
 
 

@@ -141,9 +141,7 @@ def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, 
     if "ease" in doc["references"]:
         ease = doc["references"]["ease"]["curve"]["points"][0]["test"]["all_HR@50"]
         tt = {
-            n: _b0_mean(r)
-            for n, r in doc["variants"].items()
-            if serves_two_tower(r[0]["config"])
+            n: _b0_mean(r) for n, r in doc["variants"].items() if serves_two_tower(r[0]["config"])
         }
         if tt:
             best = max(tt, key=lambda n: tt[n])
