@@ -121,13 +121,17 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+def wait_ready(
+    url: str, proc: subprocess.Popen[bytes], timeout_s: float, path: str = "/readyz"
+) -> None:
+    """Until ``url + path`` answers 200 (``path``: a peer without a readiness endpoint is polled
+    on a real request)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} during startup")
         try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -173,6 +177,26 @@ def median_load(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["errors"] = sum(r["errors"] for r in runs)
     out["rps_repeats"] = [r["rps"] for r in runs]
     return out
+
+
+def delete_prefix(redis_url: str, prefix: str) -> None:
+    """Remove a benchmark run's exposure keys (``prefix:*``) from Redis."""
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for i in range(0, len(keys), 1000):
+        client.delete(*keys[i : i + 1000])
+
+
+def add_load_options(ap: argparse.ArgumentParser, out: Path) -> None:
+    """The options of a side-by-side load benchmark (bench/serving_replicas.py, serving_peers.py):
+    seconds per measurement, warm-up, repeats, the Redis for the exposure store, the page stem."""
+    ap.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    )
+    ap.add_argument("--out", type=Path, default=out)
 
 
 def write_config(
@@ -224,10 +248,7 @@ def service_case(
         workdir / f"{name}.log",
     )
     if store == "redis":
-        client = redis.Redis.from_url(args.redis_url)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for i in range(0, len(keys), 1000):
-            client.delete(*keys[i : i + 1000])
+        delete_prefix(args.redis_url, prefix)
     return {"name": name, "catalogue": catalogue, "index": index["kind"], "store": store, **result}
 
 

@@ -24,17 +24,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import redis
-
 ROOT = Path(__file__).resolve().parents[1]
 
 from provenance import provenance  # noqa: E402
-from serving import K, peak_rss_mb, wait_ready, write_config  # noqa: E402
+from serving import (  # noqa: E402
+    K,
+    add_load_options,
+    delete_prefix,
+    peak_rss_mb,
+    wait_ready,
+    write_config,
+)
 from serving_load import run_wrk  # noqa: E402
 from serving_replicas import default_bundle  # noqa: E402
 
@@ -79,13 +83,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", type=Path, default=None)
     ap.add_argument("--data-dir", type=Path, default=DATA)
-    ap.add_argument("--duration", type=float, default=8.0)
-    ap.add_argument("--warmup", type=float, default=3.0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-    )
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "serving_peers")
+    add_load_options(ap, ROOT / "docs" / "benchmarks" / "serving_peers")
     args = ap.parse_args()
     missing = [
         why
@@ -161,7 +159,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         runs: dict[str, dict[str, list[dict[str, Any]]]] = {n: {"c1": [], "c32": []} for n in procs}
         try:
             wait_ready(url("ours"), procs["ours"], timeout_s=600)
-            wait_cornac(url("cornac"), procs["cornac"])
+            # Cornac's app has no readiness endpoint: poll a recommendation until it answers.
+            wait_ready(url("cornac"), procs["cornac"], 300, path=f"/recommend?uid=1&k={K}")
             for name in procs:
                 load[name](32, args.warmup)
             for _ in range(args.repeats):
@@ -175,10 +174,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             for proc in procs.values():
                 stop(proc)
-            client = redis.Redis.from_url(args.redis_url)
-            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-            for i in range(0, len(keys), 1000):
-                client.delete(*keys[i : i + 1000])
+            delete_prefix(args.redis_url, prefix)
     med = {
         n: {
             c: {m: statistics.median(r[m] for r in rs) for m in ("rps", "p50_ms", "p99_ms")}
@@ -200,23 +196,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         },
         "ratio_rps": {c: med["ours"][c]["rps"] / med["cornac"][c]["rps"] for c in ("c1", "c32")},
     }
-
-
-def wait_cornac(base: str, proc: subprocess.Popen[bytes]) -> None:
-    """Cornac's app has no readiness endpoint: poll a recommendation until it answers."""
-    import httpx
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode} during startup")
-        try:
-            if httpx.get(f"{base}/recommend?uid=1&k={K}", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{base} not ready")
 
 
 def render(doc: dict[str, Any]) -> str:

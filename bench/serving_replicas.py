@@ -25,12 +25,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import redis
-
 ROOT = Path(__file__).resolve().parents[1]
 
 from provenance import provenance  # noqa: E402
-from serving import ML1M_TRAINED, K, wait_ready, write_config  # noqa: E402
+from serving import (  # noqa: E402
+    ML1M_TRAINED,
+    K,
+    add_load_options,
+    delete_prefix,
+    wait_ready,
+    write_config,
+)
 from serving_bundles import synthetic_bundle  # noqa: E402
 from serving_load import run_load  # noqa: E402
 
@@ -86,13 +91,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", type=Path, default=None, help="default: the trained ML-1M MIRec")
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--duration", type=float, default=8.0)
-    ap.add_argument("--warmup", type=float, default=3.0)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-    )
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "replicas")
+    add_load_options(ap, ROOT / "docs" / "benchmarks" / "replicas")
     args = ap.parse_args()
     bundle, source = default_bundle() if args.bundle is None else (args.bundle, "given")
     users = list(load_bundle(bundle).user_ids[:1000])
@@ -131,11 +130,8 @@ def main() -> int:
                     proc.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            client = redis.Redis.from_url(args.redis_url)
             for prefix in prefixes.values():
-                keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-                for i in range(0, len(keys), 1000):
-                    client.delete(*keys[i : i + 1000])
+                delete_prefix(args.redis_url, prefix)
     med = {n: statistics.median(r["rps"] for r in rs) for n, rs in runs.items()}
     ratio = med["two"] / med["one"]
     doc = {
