@@ -54,7 +54,16 @@ async def test_redis_only_shown_lists_carry_a_ttl(redis_url: str, redis_prefix: 
         click_ttl_s=90,
         timeout_s=2.0,
     )
-    now = time.time()
+    # Early in the current minute: the record at ``now`` and the click at ``now + 1`` fall in one
+    # 60 s bucket (at :59 the click's count would land in the next bucket's key).
+    now = time.time() // 60 * 60 + 5
+    try:
+        await _check_ttls(s, redis_url, redis_prefix, now)
+    finally:
+        await s.close()
+
+
+async def _check_ttls(s: RedisExposureStore, redis_url: str, redis_prefix: str, now: float) -> None:
     await s.record([shown("r1", ("a",), (True,), now), shown("r2", ("b",), (False,), now)])
     assert (await s.click(click("r1", "a", now + 1))).outcome is ClickOutcome.COUNTED
     client = redis.Redis.from_url(redis_url, decode_responses=True)
@@ -77,7 +86,6 @@ async def test_redis_only_shown_lists_carry_a_ttl(redis_url: str, redis_prefix: 
     }
     client.close()
     assert await s.delete_all() == 5
-    await s.close()
 
 
 async def test_redis_record_deletes_time_buckets_past_retention(
