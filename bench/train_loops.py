@@ -3,10 +3,11 @@ plainly as PyTorch allows, so the trainer's own overhead (batch assembly, SSL au
 parallel context, early-stopping bookkeeping) shows as a ratio.
 
 ``bare_loop``: the trainer's model (the same ``TwoTower`` over the same feature fields, built by
-``new_two_tower``), fed by the same vectorised CSR gather, trained by a loop of a dozen lines:
-shuffled index slices, forward, the same in-batch softmax loss (logQ and accidental-hit masking
-as configured), ``loss.backward()``, ``torch.optim.Adam``. With ``ids_only`` the towers see the
-user-id and item-id fields alone (what the feature fields cost).
+``new_two_tower``), fed by the same pre-tensorised tables and vectorised CSR gather
+(``train_tensors``), trained by a loop of a dozen lines: shuffled index slices, forward, the same
+in-batch softmax loss (logQ and accidental-hit masking as configured), ``loss.backward()``,
+``torch.optim.Adam``. With ``ids_only`` the towers see the user-id and item-id fields alone (what
+the feature fields cost).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 
 import torch
 
-from models.feature_batch import TensorTable
 from models.losses import batch_softmax_loss
 from training.config import RunConfig
 from training.protocol.features import with_features
 from training.protocol.prepared import Prepared
+from training.trainers.context import train_tensors
 from training.trainers.loop import new_two_tower
 
 
@@ -37,14 +38,10 @@ def bare_loop(cfg: RunConfig, p: Prepared, steps: int, *, ids_only: bool = False
     if ids_only:
         p = with_features(p, "ids")
     model = new_two_tower(cfg, p.dataset)
-    users_t = TensorTable.from_table(p.dataset.user_features)
-    items_t = TensorTable.from_table(p.dataset.item_features)
     bs = cfg.train.batch_size
     n = steps * bs
-    users = torch.as_tensor(p.split.train_users[:n], dtype=torch.int64)  # [n]
-    items = torch.as_tensor(p.split.train_items[:n], dtype=torch.int64)  # [n]
-    counts = torch.as_tensor(p.headtail.train_counts, dtype=torch.float64)
-    log_q = torch.log(torch.clamp(counts / counts.sum(), min=1e-12)).float()  # [n_items]
+    # The trainer's own pre-tensorised tables, interactions and log-shares (built before timing).
+    t = train_tensors(p, torch.device("cpu"), p.split.train_users[:n], p.split.train_items[:n])
     m = cfg.model
     temperature = m.temperature if m.normalize else 1.0
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
@@ -54,15 +51,15 @@ def bare_loop(cfg: RunConfig, p: Prepared, steps: int, *, ids_only: bool = False
     start = time.perf_counter()
     for s in range(steps):
         idx = perm[s * bs : (s + 1) * bs]  # [B]
-        u_rows, i_rows = users[idx], items[idx]
-        u = model.user_embed(users_t.gather(u_rows))  # [B, d]
-        v = model.item_embed(items_t.gather(i_rows))  # [B, d]
+        u_rows, i_rows = t.users[idx], t.items[idx]
+        u = model.user_embed(t.user_table.gather(u_rows))  # [B, d]
+        v = model.item_embed(t.item_table.gather(i_rows))  # [B, d]
         loss = batch_softmax_loss(
             u,
             v,
             i_rows,
             temperature=temperature,
-            log_q=log_q[i_rows] if m.logq else None,
+            log_q=t.log_q[i_rows] if m.logq else None,
             logq_weight=m.logq_weight,
             mask_accidental_hits=m.mask_accidental_hits,
         )

@@ -31,7 +31,9 @@ Job = tuple[str, list[tuple[str, int]]]  # ("references", []) or ("runs", [(vari
 def plan_jobs(plan: Any, fr: dict[str, Any]) -> list[Job]:
     """What this invocation may train and the cache lacks, as jobs (see the module docstring)."""
     jobs: list[Job] = []
-    if fr.get("references") and not plan.skip_references:
+    refs = fr.get("references", [])
+    missing = [n for n in refs if not frontier_run.reference_file(plan, fr, n).exists()]
+    if missing and not plan.skip_references:
         jobs.append(("references", []))
     shared: dict[int, list[tuple[str, int]]] = {}
     for v in plan.spec.variants:

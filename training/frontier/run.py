@@ -136,14 +136,22 @@ class _Plan:
         )
 
 
+def _knob_grids(fr: dict[str, Any]) -> dict[str, Any]:
+    return {"ease": fr.get("ease_lambdas"), "rp3beta": fr.get("rp3beta_betas")}
+
+
+def reference_file(plan: _Plan, fr: dict[str, Any], name: str) -> Path:
+    """Reference ``name``'s cache file: keyed by the data, its knob grid and the β grid."""
+    dkey = _data_key(plan.base_cfg.to_dict()["data"])
+    key = json.dumps([_knob_grids(fr).get(name), plan.grid]).encode()
+    return plan.cache / f"ref-{name}-{dkey}-{hashlib.sha256(key).hexdigest()[:8]}.json"
+
+
 def references_of(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
     refs: dict[str, Any] = {}
     base_data = plan.base_cfg.to_dict()["data"]
-    dkey = _data_key(base_data)
-    knob_grids = {"ease": fr.get("ease_lambdas"), "rp3beta": fr.get("rp3beta_betas")}
     for name in fr.get("references", []):
-        key = json.dumps([knob_grids.get(name), plan.grid]).encode()
-        f = plan.cache / f"ref-{name}-{dkey}-{hashlib.sha256(key).hexdigest()[:8]}.json"
+        f = reference_file(plan, fr, name)
         if f.exists():
             refs[name] = json.loads(f.read_text())
         elif plan.cached_only or plan.skip_references:
@@ -151,7 +159,8 @@ def references_of(plan: _Plan, fr: dict[str, Any]) -> dict[str, Any]:
         else:
             from training.frontier.references import run_reference
 
-            rec = run_reference(name, plan.data(base_data), knob_grids.get(name), plan.grid)
+            grid = _knob_grids(fr).get(name)
+            rec = run_reference(name, plan.data(base_data), grid, plan.grid)
             write_run(f, rec)
             refs[name] = rec
     return refs
