@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from provenance import provenance  # noqa: E402
-from serving import recall_lambdas  # noqa: E402
+from serving import recall_lambdas, train_bundle  # noqa: E402
 
-from service.index import build_index  # noqa: E402
+from service.index import ItemIndex, build_index  # noqa: E402
 from service.recall import exact_top_k, recall_against_exact  # noqa: E402
 from service.serving_bundle import load_serving_bundle  # noqa: E402
 from service.settings import IndexOptions  # noqa: E402
@@ -51,6 +51,39 @@ def _latency_us(index: Any, queries: np.ndarray, k: int) -> dict[str, float]:
     return {"p50_us": float(np.percentile(us, 50)), "p99_us": float(np.percentile(us, 99))}
 
 
+def _candidates(args: argparse.Namespace) -> list[tuple[str, IndexOptions]]:
+    """(name, build options) of every index to build: ``--candidate NAME=key:value,…`` (an
+    IndexOptions field per key), else one per ``--m`` (HNSW) or ``--nlist`` (IVF)."""
+    if args.candidate:
+        out = []
+        for spec in args.candidate:
+            name, _, fields = spec.partition("=")
+            kv = dict(f.split(":", 1) for f in fields.split(",") if f)
+            out.append((name, IndexOptions(**kv)))
+        return out
+    if args.kind == "hnsw":
+        return [
+            (
+                f"hnsw M={m}",
+                IndexOptions(kind="hnsw", hnsw_m=m, hnsw_ef_construction=args.ef_construction),
+            )
+            for m in _ints(args.m)
+        ]
+    return [(f"ivf nlist={n}", IndexOptions(kind="ivf", ivf_nlist=n)) for n in _ints(args.nlist)]
+
+
+def _index_bytes(index: ItemIndex) -> int:
+    """What the index holds, by FAISS' own serialisation (its vectors, codes, lists, graph)."""
+    return int(faiss.serialize_index(index._index).nbytes)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def sweep(args: argparse.Namespace) -> dict[str, Any]:
     threads = os.cpu_count() or 1
     sb = load_serving_bundle(
@@ -66,21 +99,17 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         sets.append((lam, q, exact_top_k(bundle.embeddings, q, args.k, threads)))
     timed = sets[0][1][: args.latency_queries]
     flat = _latency_us(sb.index, timed, 10)
+    base_rss = _rss_mb()
     rows: list[dict[str, Any]] = []
-    builds = _ints(args.m) if args.kind == "hnsw" else _ints(args.nlist)
-    searches = _ints(args.ef) if args.kind == "hnsw" else _ints(args.nprobe)
-    field = "hnsw_ef_search" if args.kind == "hnsw" else "ivf_nprobe"
-    for b in builds:
-        opts = (
-            IndexOptions(kind="hnsw", hnsw_m=b, hnsw_ef_construction=args.ef_construction)
-            if args.kind == "hnsw"
-            else IndexOptions(kind="ivf", ivf_nlist=b)
-        )
+    for name, opts in _candidates(args):
         t = time.perf_counter()
         index = build_index(bundle.embeddings, opts, threads=threads)
         build_s = time.perf_counter() - t
+        index_mb = _index_bytes(index) / 2**20
+        field = "hnsw_ef_search" if opts.kind == "hnsw" else "ivf_nprobe"
+        searches = _ints(args.ef) if opts.kind == "hnsw" else _ints(args.nprobe)
         for s in searches:
-            index.options = opts.model_copy(update={field: s})  # one search parameter changed
+            index.options = index.options.model_copy(update={field: s})  # one search parameter
             recall = []
             for lam, q, exact in sets:
                 _, approx = index.search_batch(q, args.k)
@@ -99,54 +128,114 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
                 )
             rows.append(
                 {
-                    "build": b,
+                    "candidate": name,
+                    "options": opts.model_dump(mode="json"),
+                    "build": _build_value(opts),
                     "search": s,
                     "build_s": build_s,
+                    "index_mb": index_mb,
+                    "rss_mb": _rss_mb(),
                     "recall": recall,
                     "k10": _latency_us(index, timed, 10),
                     f"k{args.k}": _latency_us(index, timed, args.k),
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
-    return {
+        del index
+    doc = {
         **provenance(),
         "bundle": str(args.bundle),
         "bundle_dataset": bundle.manifest.get("dataset"),
+        "bundle_kind": bundle.kind,
         "n_items": bundle.n_items,
         "index_dim": int(bundle.embeddings.shape[1]),
         "lambda_p": bundle.lambda_p,
-        "kind": args.kind,
+        "kind": args.kind if not args.candidate else "candidates",
         "build_param": "M" if args.kind == "hnsw" else "nlist",
         "search_param": "efSearch" if args.kind == "hnsw" else "nprobe",
         "k": args.k,
         "n_queries": len(picks),
         "flat_k10": flat,
+        "base_rss_mb": base_rss,
+        "targets": {
+            "recall": args.target_recall,
+            "p50_us": args.target_p50_us,
+            "memory_mb": args.target_memory_mb,
+        },
         "rows": rows,
+    }
+    doc["choice"] = choose(doc)
+    return doc
+
+
+def _build_value(opts: IndexOptions) -> int | str:
+    if opts.kind == "hnsw":
+        return opts.hnsw_m
+    return opts.ivf_nlist if opts.ivf_nlist is not None else "auto"
+
+
+def _meets_recall(row: dict[str, Any], target: float) -> bool:
+    """recall@k at least ``target`` on all, head and tail items at every λ_p measured (a tail
+    recall that could not be judged, no tail truth, does not count as met)."""
+    return all(
+        r["all"] >= target and r["head"] >= target and r["tail"] is not None and r["tail"] >= target
+        for r in row["recall"]
+    )
+
+
+def choose(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The cheapest setting (p50 at k = 10) meeting the recall target on head and tail with the
+    process within the memory target, or None when none does."""
+    t = doc["targets"]
+    ok = [
+        r
+        for r in doc["rows"]
+        if _meets_recall(r, t["recall"])
+        and r["rss_mb"] <= t["memory_mb"]
+        and r["k10"]["p50_us"] <= t["p50_us"]
+    ]
+    if not ok:
+        return None
+    best = min(ok, key=lambda r: r["k10"]["p50_us"])
+    return {
+        "candidate": best["candidate"],
+        "search": best["search"],
+        "p50_us": best["k10"]["p50_us"],
     }
 
 
 def render(doc: dict[str, Any]) -> str:
     k = doc["k"]
-    bp, sp = doc["build_param"], doc["search_param"]
+    sp = doc["search_param"]
+    t = doc.get("targets")
     lines = [
-        f"# Index sweep: {doc['kind'].upper()} on {doc['n_items']:,} items",
+        f"# Index sweep on {doc['n_items']:,} items",
         "",
         f"Generated by `{doc['command']}` at {doc['created_at']} (git {doc['git_commit']}). "
         f"Machine: {doc['machine']['cpus']} CPUs, Python {doc['machine']['python']}, "
         f"faiss {doc['machine']['faiss']}.",
         "",
-        f"Bundle `{doc['bundle']}` ({doc['bundle_dataset']}), index_dim {doc['index_dim']}, "
-        f"λ_p {doc['lambda_p']}; {doc['n_queries']:,} known-user queries at the bundle's λ_p "
-        f"and at λ_p = 0. Recall@{k} against exact inner-product search (tail truth: tail "
-        f"entries in the exact top-{k} lists); latency of single searches at the bundle's λ_p on "
-        f"one thread. Exact search (IndexFlatIP), k = 10: p50 "
-        f"{doc['flat_k10']['p50_us']:,.0f} µs.",
+        f"Bundle `{doc['bundle']}` ({doc['bundle_dataset']}, {doc.get('bundle_kind', '?')}), "
+        f"index_dim {doc['index_dim']}, λ_p {doc['lambda_p']}; {doc['n_queries']:,} known-user "
+        f"queries at the bundle's λ_p (and at λ_p = 0 for MIRec). Recall@{k} against exact "
+        f"inner-product search (tail truth: tail entries in the exact top-{k} lists); latency of "
+        f"single searches on one thread. Exact search (IndexFlatIP), k = 10: p50 "
+        f"{doc['flat_k10']['p50_us']:,.0f} µs. Index MB: FAISS' serialisation of the index; RSS: "
+        f"the sweep process after the build (it also holds the bundle and the exact index"
+        + (
+            f", {doc['base_rss_mb']:,.0f} MB before any candidate)."
+            if "base_rss_mb" in doc
+            else ")."
+        )
+        + " Search parameter: efSearch (HNSW) or nprobe (IVF).",
         "",
-        f"| {bp} | {sp} | build s | λ_p | recall@{k} all | head | tail | tail truth "
+        f"| candidate | {sp if doc['kind'] != 'candidates' else 'search'} | build s | index MB "
+        f"| RSS MB | λ_p | recall@{k} all | head | tail | tail truth "
         f"| p50 µs k=10 | p99 µs k=10 | p50 µs k={k} |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["rows"]:
+        name = r.get("candidate", f"{doc['build_param']}={r['build']}")
         for j, rec in enumerate(r["recall"]):
             lam = "–" if rec["lambda_p"] is None else f"{rec['lambda_p']:g}"
             lat = (
@@ -155,11 +244,27 @@ def render(doc: dict[str, Any]) -> str:
                 if j == 0
                 else "〃 | 〃 | 〃"
             )
+            mem = f"{r['index_mb']:,.0f} | {r['rss_mb']:,.0f}" if "index_mb" in r else "– | –"
             lines.append(
-                f"| {r['build']} | {r['search']} | {r['build_s']:.1f} | {lam} "
+                f"| {name} | {r['search']} | {r['build_s']:.1f} | {mem} | {lam} "
                 f"| {rec['all']:.3f} | {rec['head']:.3f} | "
                 f"{'–' if rec['tail'] is None else format(rec['tail'], '.3f')} "
                 f"| {rec['tail_truth']:,} | {lat} |"
+            )
+    if t is not None:
+        lines += [
+            "",
+            f"Targets: recall@{k} ≥ {t['recall']} on all, head and tail items (at every λ_p "
+            f"measured), RSS ≤ {t['memory_mb']:,.0f} MB, p50 ≤ {t['p50_us']:,.0f} µs at k = 10.",
+            "",
+        ]
+        c = doc.get("choice")
+        if c is None:
+            lines.append("**No candidate meets every target** (not met).")
+        else:
+            lines.append(
+                f"**Chosen: {c['candidate']} at {c['search']}**, the lowest p50 "
+                f"({c['p50_us']:,.0f} µs at k = 10) among the settings meeting every target (met)."
             )
     return "\n".join(lines) + "\n"
 
@@ -168,19 +273,38 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--bundle", type=Path, required=True)
+    ap.add_argument("--bundle", type=Path, default=None)
     ap.add_argument("--kind", choices=["hnsw", "ivf"], default="hnsw")
     ap.add_argument("--m", default="16,32", help="HNSW M values")
     ap.add_argument("--ef", default="32,64,96,128,192,256", help="HNSW efSearch values")
     ap.add_argument("--ef-construction", type=int, default=200)
     ap.add_argument("--nlist", default="4000", help="IVF nlist values")
     ap.add_argument("--nprobe", default="16,32,64,128", help="IVF nprobe values")
+    ap.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="NAME=key:value,…",
+        help="an index to build (IndexOptions fields); repeatable; overrides --kind/--m/--nlist",
+    )
+    ap.add_argument("--target-recall", type=float, default=0.95)
+    ap.add_argument("--target-p50-us", type=float, default=2000.0)
+    ap.add_argument("--target-memory-mb", type=float, default=3072.0)
+    ap.add_argument(
+        "--train-set",
+        default=None,
+        help="train the bench bundle of this key first when it is missing (bench/serving.py)",
+    )
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--latency-queries", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    if args.train_set is not None and args.bundle is None:
+        args.bundle = train_bundle(args.train_set)
+    if args.bundle is None:
+        ap.error("--bundle: required (or --train-set with its data on this machine)")
     doc = sweep(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")

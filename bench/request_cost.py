@@ -106,7 +106,7 @@ async def profiled(app: App, users: list[str], args: argparse.Namespace) -> str:
     prof.disable()
     await drain(app)
     out = io.StringIO()
-    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+    pstats.Stats(prof, stream=out).sort_stats(args.profile_sort).print_stats(40)
     return out.getvalue()
 
 
@@ -339,6 +339,7 @@ def main() -> int:
     ap.add_argument("--hnsw-ef", type=int, default=224)
     ap.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    ap.add_argument("--profile-sort", default="tottime", choices=["tottime", "cumulative"])
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     if args.repeats < 5:

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 import faiss
 import torch
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from service.ab import BucketAssigner
 from service.auth import AccessPolicy
@@ -40,6 +41,10 @@ from service.settings import ServiceSettings
 from service.state import ServiceState
 
 log = logging.getLogger("service")
+
+# FastAPI's telemetry with every signal off: ``enabled()`` is then False without asking the
+# OpenTelemetry API for its providers on each request (ServiceSettings.otel).
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def limit_threads() -> None:
@@ -141,6 +146,7 @@ def create_app(
         summary="Long-tail-aware retrieval with per-bucket exposure accounting",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=None if settings.otel else _NO_TELEMETRY,
     )
 
     install_handlers(app)

@@ -122,7 +122,7 @@ def load_serving_bundle(
                 a = _encode_all(encoder, n_users, None)
     index = build_index(bundle.embeddings, options, threads=threads)
     recall = None
-    if options.kind != "flat" and options.recall_queries > 0 and n_users > 0:
+    if index.kind != "flat" and options.recall_queries > 0 and n_users > 0:
         queries = _recall_queries(bundle, encoder, a, b, options.recall_queries, options.seed)
         recall = measure_recall(
             index, bundle.embeddings, queries, bundle.is_tail, options.recall_k, threads

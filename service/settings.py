@@ -67,18 +67,39 @@ class _Section(BaseModel):
 class IndexOptions(_Section):
     """How a variant's item embeddings are indexed (inner product in every case)."""
 
-    kind: Literal["flat", "hnsw", "ivf"] = "flat"
+    # "auto": exact (flat) up to ``auto_flat_max_items`` items, else IVF with the settings below
+    # (ivf_*: at 1M items, IVF-Flat over 4·sqrt(n) lists at nprobe 128 was the cheapest candidate
+    # of the measured sweep reaching recall@50 >= 0.95 on head and tail items within 3 GB:
+    # docs/benchmarks/index_sweep_1m.md). Exact search costs O(n_items · dim) per request, about
+    # 1 ms per 100k items at dim 64 on one core.
+    kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    auto_flat_max_items: int = Field(200_000, ge=1)
     hnsw_m: int = Field(32, ge=4, le=256)
     hnsw_ef_construction: int = Field(200, ge=8)
     hnsw_ef_search: int = Field(256, ge=1)
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
-    ivf_nprobe: int = Field(64, ge=1)
+    ivf_nprobe: int = Field(128, ge=1)
+    # The coarse quantizer that picks the nprobe lists: exact over the centroids ("flat"), or an
+    # HNSW graph over them (worth it for large nlist, where scanning every centroid dominates).
+    ivf_quantizer: Literal["flat", "hnsw"] = "flat"
+    # How vectors are stored in the lists: float32 ("flat", exact scores) or 8-bit scalar
+    # quantised ("sq8", 4x smaller) with the best ``ivf_rerank`` x k candidates re-scored exactly
+    # from the float32 vectors.
+    ivf_codec: Literal["flat", "sq8"] = "flat"
+    ivf_rerank: int = Field(4, ge=1)
     # IVF k-means training sample and seed, so two replicas build the same index.
     seed: int = Field(0, ge=0)
     # Approximate indexes only: recall@recall_k against exact search, head and tail separately,
     # measured at load time on this many random known users (0: skip) and shown in /readyz.
     recall_queries: int = Field(256, ge=0)
     recall_k: int = Field(50, ge=1)
+
+    def resolved(self, n_items: int) -> IndexOptions:
+        """These options with ``kind`` "auto" replaced by the kind it means for ``n_items``."""
+        if self.kind != "auto":
+            return self
+        kind = "flat" if n_items <= self.auto_flat_max_items else "ivf"
+        return self.model_copy(update={"kind": kind})
 
 
 class VariantConfig(_Section):
@@ -159,6 +180,11 @@ class ServiceSettings(_Section):
     # POST /recommend served past FastAPI's router (service/hot_path.py). Off: the plain APIRoute
     # serves it, with identical responses (tests/service/test_api_contract.py runs both ways).
     hot_path: bool = True
+    # FastAPI's native OpenTelemetry instrumentation (spans, metrics and logs, active once an OTel
+    # provider is configured in the process). Off by default: the service exports its own
+    # Prometheus metrics and access log, and FastAPI's per-request provider checks cost ~10 µs of
+    # a ~120 µs request in process (bench/request_cost.py). On: FastAPI's defaults apply.
+    otel: bool = False
 
     @field_validator("admin_token", "read_token", "metrics_token")
     @classmethod

@@ -34,7 +34,16 @@ def test_flat_search_is_exact_and_skips_excluded_items() -> None:
     assert list(r.ids) == list(order[:3])
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+# Every approximate index the settings can build (IVF: its coarse quantizer and its codec).
+APPROXIMATE = {
+    "hnsw": {"kind": "hnsw"},
+    "ivf": {"kind": "ivf"},
+    "ivf-hnsw-quantizer": {"kind": "ivf", "ivf_quantizer": "hnsw"},
+    "ivf-sq8-rerank": {"kind": "ivf", "ivf_codec": "sq8"},
+}
+
+
+@pytest.mark.parametrize("kind", APPROXIMATE)
 def test_approximate_exclusion_returns_k_whenever_the_catalogue_allows(kind: str) -> None:
     # Nearly everything near the query is excluded: a selector-filtered graph search can run out
     # of candidates, and must then fall back to over-fetching rather than answer short.
@@ -43,7 +52,8 @@ def test_approximate_exclusion_returns_k_whenever_the_catalogue_allows(kind: str
     q = rng.standard_normal(8).astype(np.float32)
     order = np.argsort(-(x @ q), kind="stable")
     index = build_index(
-        x, IndexOptions(kind=kind, hnsw_m=4, hnsw_ef_search=8, ivf_nlist=4, ivf_nprobe=4)
+        x,
+        IndexOptions(**APPROXIMATE[kind], hnsw_m=4, hnsw_ef_search=8, ivf_nlist=4, ivf_nprobe=4),
     )
     for excluded in (order[:20], order[:590], rng.permutation(600)[:500]):
         r = index.search(q, 10, exclude=excluded)
@@ -60,13 +70,14 @@ def test_bad_embeddings_are_refused() -> None:
         build_index(np.zeros((0, 4), dtype=np.float32), IndexOptions())
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+@pytest.mark.parametrize("kind", APPROXIMATE)
 def test_approximate_indexes_return_inner_product_scores(kind: str) -> None:
     """They search L2 over MIPS-augmented vectors, but scores must still be ⟨q, x⟩."""
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((400, 8)) * rng.uniform(0.2, 3.0, (400, 1))).astype(np.float32)
     q = rng.standard_normal(8).astype(np.float32)
-    index = build_index(x, IndexOptions(kind=kind, ivf_nlist=4, ivf_nprobe=4))
+    index = build_index(x, IndexOptions(**APPROXIMATE[kind], ivf_nlist=4, ivf_nprobe=4))
+    assert index.kind == APPROXIMATE[kind]["kind"]
     r = index.search(q, 20)
     np.testing.assert_allclose(r.scores, (x @ q)[r.ids], rtol=1e-4, atol=1e-4)
     exact = np.argsort(-(x @ q))[:20]
@@ -81,3 +92,33 @@ def test_exclusion_membership_matches_isin_with_duplicates_and_misses() -> None:
         ids = rng.integers(-1, 60, rng.integers(1, 80))
         excluded = rng.integers(0, 60, rng.integers(1, 70))  # unsorted, with repeats
         np.testing.assert_array_equal(_member(ids, excluded), np.isin(ids, excluded))
+
+
+@pytest.mark.parametrize("n", [500, 70_000])  # below and above the sparse-exclusion threshold
+def test_exclusion_leaves_the_bitmap_as_it_found_it(n: int) -> None:
+    from service.index import _SPARSE_EXCLUSION_ITEMS
+
+    assert (n < _SPARSE_EXCLUSION_ITEMS) == (n == 500)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    q = rng.standard_normal(4).astype(np.float32)
+    order = np.argsort(-(x @ q), kind="stable")
+    index = build_index(x, IndexOptions(kind="flat"))
+    # Neighbours in one byte of the bitmap (8 consecutive indices) and a repeat.
+    excluded = np.concatenate([order[:5], [order[0]], np.arange(16, 24)])
+    r = index.search(q, 10, exclude=excluded)
+    allowed = [i for i in order if i not in set(excluded.tolist())]
+    assert list(r.ids) == allowed[:10]
+    assert list(index.search(q, 10).ids) == list(order[:10])  # every bit set again
+    r = index.search(q, 10, exclude=order[5:7])
+    assert list(r.ids) == [*order[:5], *order[7:12]]
+
+
+def test_auto_index_is_exact_up_to_its_threshold_then_ivf() -> None:
+    opts = IndexOptions(auto_flat_max_items=100)
+    assert opts.kind == "auto"
+    assert opts.resolved(100).kind == "flat" and opts.resolved(101).kind == "ivf"
+    x = np.random.default_rng(5).standard_normal((150, 4)).astype(np.float32)
+    assert build_index(x, opts).kind == "ivf"
+    assert build_index(x[:100], opts).kind == "flat"
+    assert IndexOptions(kind="hnsw").resolved(10**7).kind == "hnsw"
