@@ -129,6 +129,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         only_seeds=args.seeds,
         skip_references=args.skip_references,
         jobs=args.jobs,
+        restore_from=Path(args.restore_from) if args.restore_from else None,
     )
     n = sum(len(r) for r in doc["variants"].values())
     state = "complete" if doc["complete"] else "partial"
@@ -297,6 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_jobs,
         default=1,
         help="train this many runs at a time, one process each (default 1; one per core fits)",
+    )
+    sp.add_argument(
+        "--restore-from",
+        default=None,
+        metavar="RESULTS.json",
+        help="first put the runs of this results document (written by this file) in the cache",
     )
     sp.set_defaults(func=cmd_frontier)
 

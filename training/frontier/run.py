@@ -61,6 +61,7 @@ from training.protocol.features import with_features
 from training.protocol.prepared import Prepared, prepare
 from training.reporting.results import git_commit
 from training.trainers.exported import Exported
+from training.trainers.loop import log_event
 
 
 def load_frontier(path: Path) -> dict[str, Any]:
@@ -241,6 +242,7 @@ def run_frontier(
     only_seeds: list[int] | None = None,
     skip_references: bool = False,
     jobs: int = 1,
+    restore_from: Path | None = None,
 ) -> dict[str, Any]:
     """Train what is missing (or nothing, ``cached_only``) and write the document from the cache.
 
@@ -250,6 +252,9 @@ def run_frontier(
     ``only`` / ``only_seeds`` / ``skip_references`` restrict what this invocation trains (to split
     a table between worker processes sharing the cache); the document always lists everything
     cached for the whole file.
+
+    ``restore_from``: a results document this file wrote before; its run records are put back in
+    the cache first (training/frontier/restore.py), so only what it lacks is trained.
     """
     configure_logging()
     plan, fr = make_plan(
@@ -261,6 +266,17 @@ def run_frontier(
         skip_references=skip_references,
     )
     spec = plan.spec
+    if restore_from is not None:
+        from training.frontier.restore import restore_cache
+
+        r = restore_cache(plan, fr, restore_from)
+        log_event(
+            "cache_restored",
+            source=str(restore_from),
+            written=r.written,
+            present=r.present,
+            unmatched=r.unmatched,
+        )
     t_total = time.perf_counter()
     failed: list[str] = []
     if jobs > 1 and not cached_only:
