@@ -69,9 +69,11 @@ experiments: setup
 
 # The frontier tables from what is cached (trains nothing; partial tables are marked), their
 # figures and the claims page: use while `make experiments` (or a worker) is still filling the cache.
+# The committed documents' runs are restored into the cache first (a fresh machine has none).
 frontier-tables: setup
 	for f in $(FRONTIERS); do \
-	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --cached-only || exit 1; \
+	  $(BIN)/python -m training frontier --config configs/frontier/$$f.toml --cached-only \
+	    --restore-from docs/results/frontier_$$f.json || exit 1; \
 	done
 	$(BIN)/python -m training pareto --results $(FRONTIERS:%=docs/results/frontier_%.json)
 	$(BIN)/python -m training tailclaims --results docs/results/frontier_ml100k.json \

@@ -144,8 +144,6 @@ class ItemIndex:
         q = query.reshape(1, -1)
         if exclude is None or len(exclude) == 0:
             scores, ids = self.search_batch(q, k)
-            ids, scores = ids[0], scores[0]
-            keep = ids >= 0
         else:
             with self._allowed_lock:
                 cleared = self._disallow(exclude)
@@ -153,11 +151,14 @@ class ItemIndex:
                     scores, ids = self.search_batch(q, k, self._params(k, allowed_only=True))
                 finally:
                     self._allow_all(cleared)
-            ids, scores = ids[0], scores[0]
+        ids, scores = ids[0], scores[0]
+        # FAISS pads a short answer with -1 at the end (best first): a full one needs no mask.
+        if ids[-1] < 0:
             keep = ids >= 0
-            if int(keep.sum()) < k and self.options.kind != "flat":
+            ids, scores = ids[keep], scores[keep]
+            if exclude is not None and len(exclude) and self.options.kind != "flat":
                 return self._search_over_fetching(q, k, exclude)
-        return _result(ids[keep], scores[keep])
+        return _result(ids, scores)
 
     def _disallow(self, exclude: np.ndarray) -> np.ndarray | None:
         """Clear the bits of ``exclude`` in the allowed-items bitmap (all set between calls).
