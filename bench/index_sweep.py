@@ -86,6 +86,7 @@ def _rss_mb() -> float:
 
 def sweep(args: argparse.Namespace) -> dict[str, Any]:
     threads = os.cpu_count() or 1
+    load_start = os.getloadavg()
     sb = load_serving_bundle(
         args.bundle, IndexOptions(kind="flat"), precompute_users_max=10**7, threads=threads
     )
@@ -163,6 +164,8 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             "memory_mb": args.target_memory_mb,
         },
         "rows": rows,
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "note": args.note,
     }
     doc["choice"] = choose(doc)
     return doc
@@ -251,6 +254,17 @@ def render(doc: dict[str, Any]) -> str:
                 f"{'–' if rec['tail'] is None else format(rec['tail'], '.3f')} "
                 f"| {rec['tail_truth']:,} | {lat} |"
             )
+    if "load_average" in doc:
+        la = doc["load_average"]
+        lines += [
+            "",
+            "The machine's 1/5/15-minute load average: "
+            + " / ".join(f"{x:.1f}" for x in la["start"])
+            + " at the start, "
+            + " / ".join(f"{x:.1f}" for x in la["end"])
+            + f" at the end, on {doc['machine']['cpus']} CPUs."
+            + (f" {doc['note']}" if doc.get("note") else ""),
+        ]
     if t is not None:
         lines += [
             "",
@@ -269,7 +283,7 @@ def render(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -295,11 +309,17 @@ def main() -> int:
         default=None,
         help="train the bench bundle of this key first when it is missing (bench/serving.py)",
     )
+    ap.add_argument("--note", default="", help="a line for the page (e.g. what else ran)")
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--latency-queries", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
+    return ap
+
+
+def main() -> int:
+    ap = build_parser()
     args = ap.parse_args()
     if args.train_set is not None and args.bundle is None:
         args.bundle = train_bundle(args.train_set)
