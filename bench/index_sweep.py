@@ -72,6 +72,19 @@ def _candidates(args: argparse.Namespace) -> list[tuple[str, IndexOptions]]:
     return [(f"ivf nlist={n}", IndexOptions(kind="ivf", ivf_nlist=n)) for n in _ints(args.nlist)]
 
 
+def _search_ids(index: ItemIndex, q: np.ndarray, k: int, admit: np.ndarray | None) -> np.ndarray:
+    """Approximate top-``k`` ids ``[B, k]``; ``admit`` (bool per item): only those items, through
+    the index's own selector bitmap (as the service excludes items)."""
+    if admit is None:
+        return index.search_batch(q, k)[1]
+    bits = index._allowed_bits.copy()
+    index._allowed_bits[:] = np.packbits(admit, bitorder="little")
+    try:
+        return index.search_batch(q, k, index._params(k, allowed_only=True))[1]
+    finally:
+        index._allowed_bits[:] = bits
+
+
 def _index_bytes(index: ItemIndex) -> int:
     """What the index holds, by FAISS' own serialisation (its vectors, codes, lists, graph)."""
     return int(faiss.serialize_index(index._index).nbytes)
@@ -94,10 +107,21 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(args.seed)
     n_users = len(bundle.user_ids)
     picks = rng.choice(n_users, size=min(args.queries, n_users), replace=False)
-    sets = []
+    # (label, queries, exact ids, admit tail items only): the served queries at each λ_p, and
+    # the first λ_p's queries searched among tail items only. Why the tail-only set: a trained
+    # model's top-50 may hold (almost) no tail item (the pages give the truth counts), so tail
+    # recall is judged where tail items are the answer, as a popularity-penalised or tail-boosted
+    # query would ask: does the index find tail items' neighbourhoods as well as head items'?
+    sets: list[tuple[str, np.ndarray, np.ndarray, bool]] = []
     for lam in recall_lambdas(bundle.lambda_p):
         q = np.stack([sb.known_query(int(u), lam) for u in picks]).astype(np.float32)
-        sets.append((lam, q, exact_top_k(bundle.embeddings, q, args.k, threads)))
+        label = "served" if lam is None else f"λ_p {lam:g}"
+        sets.append((label, q, exact_top_k(bundle.embeddings, q, args.k, threads), False))
+    tail_rows = np.flatnonzero(bundle.is_tail)
+    if len(tail_rows) >= args.k:
+        q = sets[0][1]
+        local = exact_top_k(bundle.embeddings[tail_rows], q, args.k, threads)
+        sets.append(("tail items only", q, np.where(local >= 0, tail_rows[local], -1), True))
     timed = sets[0][1][: args.latency_queries]
     flat = _latency_us(sb.index, timed, 10)
     base_rss = _rss_mb()
@@ -112,14 +136,14 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         for s in searches:
             index.options = index.options.model_copy(update={field: s})  # one search parameter
             recall = []
-            for lam, q, exact in sets:
-                _, approx = index.search_batch(q, args.k)
+            for label, q, exact, tail_only in sets:
+                approx = _search_ids(index, q, args.k, bundle.is_tail if tail_only else None)
                 all_, head, tail, head_truth, tail_truth = recall_against_exact(
                     exact, approx, bundle.is_tail
                 )
                 recall.append(
                     {
-                        "lambda_p": lam,
+                        "set": label,
                         "all": all_,
                         "head": head,
                         "tail": tail,
@@ -178,12 +202,11 @@ def _build_value(opts: IndexOptions) -> int | str:
 
 
 def _meets_recall(row: dict[str, Any], target: float) -> bool:
-    """recall@k at least ``target`` on all, head and tail items at every λ_p measured (a tail
-    recall that could not be judged, no tail truth, does not count as met)."""
-    return all(
-        r["all"] >= target and r["head"] >= target and r["tail"] is not None and r["tail"] >= target
-        for r in row["recall"]
-    )
+    """recall@k at least ``target`` on every set measured, on head and on tail items wherever
+    they have truth, with tail judged somewhere (no tail truth anywhere does not count as met)."""
+    recs = row["recall"]
+    sliced = all((r[s] is None or r[s] >= target) for r in recs for s in ("all", "head", "tail"))
+    return sliced and any(r["tail"] is not None for r in recs)
 
 
 def choose(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -220,8 +243,11 @@ def render(doc: dict[str, Any]) -> str:
         "",
         f"Bundle `{doc['bundle']}` ({doc['bundle_dataset']}, {doc.get('bundle_kind', '?')}), "
         f"index_dim {doc['index_dim']}, λ_p {doc['lambda_p']}; {doc['n_queries']:,} known-user "
-        f"queries at the bundle's λ_p (and at λ_p = 0 for MIRec). Recall@{k} against exact "
-        f"inner-product search (tail truth: tail entries in the exact top-{k} lists); latency of "
+        f"queries at the bundle's λ_p (and at λ_p = 0 for MIRec), and the same queries searched "
+        f"among tail items only (both searches admit only tail items: a trained model's top-{k} "
+        f"may hold almost no tail item, so this is where tail recall is judged). Recall@{k} "
+        f"against exact inner-product search (tail truth: tail entries in the exact top-{k} "
+        f"lists); latency of "
         f"single searches on one thread. Exact search (IndexFlatIP), k = 10: p50 "
         f"{doc['flat_k10']['p50_us']:,.0f} µs. Index MB: FAISS' serialisation of the index; RSS: "
         f"the sweep process after the build (it also holds the bundle and the exact index"
@@ -233,14 +259,18 @@ def render(doc: dict[str, Any]) -> str:
         + " Search parameter: efSearch (HNSW) or nprobe (IVF).",
         "",
         f"| candidate | {sp if doc['kind'] != 'candidates' else 'search'} | build s | index MB "
-        f"| RSS MB | λ_p | recall@{k} all | head | tail | tail truth "
+        f"| RSS MB | queries | recall@{k} all | head | tail | tail truth "
         f"| p50 µs k=10 | p99 µs k=10 | p50 µs k={k} |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["rows"]:
         name = r.get("candidate", f"{doc['build_param']}={r['build']}")
         for j, rec in enumerate(r["recall"]):
-            lam = "–" if rec["lambda_p"] is None else f"{rec['lambda_p']:g}"
+            lam = (
+                rec["set"]
+                if "set" in rec
+                else ("–" if rec["lambda_p"] is None else f"{rec['lambda_p']:g}")
+            )
             lat = (
                 f"{r['k10']['p50_us']:,.0f} | {r['k10']['p99_us']:,.0f} | "
                 f"{r[f'k{k}']['p50_us']:,.0f}"
@@ -250,7 +280,7 @@ def render(doc: dict[str, Any]) -> str:
             mem = f"{r['index_mb']:,.0f} | {r['rss_mb']:,.0f}" if "index_mb" in r else "– | –"
             lines.append(
                 f"| {name} | {r['search']} | {r['build_s']:.1f} | {mem} | {lam} "
-                f"| {rec['all']:.3f} | {rec['head']:.3f} | "
+                f"| {rec['all']:.3f} | {'–' if rec['head'] is None else format(rec['head'], '.3f')} | "
                 f"{'–' if rec['tail'] is None else format(rec['tail'], '.3f')} "
                 f"| {rec['tail_truth']:,} | {lat} |"
             )

@@ -18,7 +18,7 @@ SWEEP_1M = [
     "--candidate",
     "ivf=kind:ivf",
     "--candidate",
-    "ivf-hnsw-quantizer=kind:ivf,ivf_quantizer:hnsw,ivf_nlist:16384",
+    "ivf-hnsw-quantizer=kind:ivf,ivf_quantizer:hnsw,ivf_nlist:8192",
     "--candidate",
     "ivf-sq8-rerank=kind:ivf,ivf_codec:sq8,ivf_rerank:4",
     "--candidate",

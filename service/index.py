@@ -250,6 +250,10 @@ def _new_ivf(x: np.ndarray, options: IndexOptions) -> faiss.Index:
     index = faiss.index_factory(d, f"IVF{nlist}{coarse},{codec}", faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
     ivf.cp.seed = options.seed
+    if options.ivf_quantizer == "hnsw":
+        # k-means assigns with exact search over the centroids (BLAS), not through the graph
+        # (rebuilt and searched at every iteration); the final centroids then fill the graph.
+        ivf.clustering_index = faiss.IndexFlatIP(d)
     ivf.nprobe = options.ivf_nprobe
     # k-means needs ~40 points per list; more adds build time, not quality.
     sample = min(n, 64 * nlist)
