@@ -85,6 +85,12 @@ def _search_ids(index: ItemIndex, q: np.ndarray, k: int, admit: np.ndarray | Non
         index._allowed_bits[:] = bits
 
 
+def _shown(path: Path) -> str:
+    """The bundle's path as the page shows it: relative to the repository when inside it."""
+    p = path.resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
+
+
 def _index_bytes(index: ItemIndex) -> int:
     """What the index holds, by FAISS' own serialisation (its vectors, codes, lists, graph)."""
     return int(faiss.serialize_index(index._index).nbytes)
@@ -169,7 +175,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         del index
     doc = {
         **provenance(),
-        "bundle": str(args.bundle),
+        "bundle": _shown(args.bundle),
         "bundle_dataset": bundle.manifest.get("dataset"),
         "bundle_kind": bundle.kind,
         "n_items": bundle.n_items,

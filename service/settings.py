@@ -67,25 +67,28 @@ class _Section(BaseModel):
 class IndexOptions(_Section):
     """How a variant's item embeddings are indexed (inner product in every case)."""
 
-    # "auto": exact (flat) up to ``auto_flat_max_items`` items, else IVF with the settings below
-    # (ivf_*: at 1M items, IVF-Flat over 4·sqrt(n) lists at nprobe 128 was the cheapest candidate
-    # of the measured sweep reaching recall@50 >= 0.95 on head and tail items within 3 GB:
-    # docs/benchmarks/index_sweep_1m.md). Exact search costs O(n_items · dim) per request, about
-    # 1 ms per 100k items at dim 64 on one core.
+    # "auto": exact (flat) up to ``auto_flat_max_items`` items, else IVF with the ivf_* settings
+    # below. Exact search costs O(n_items · dim) per request: 9.8 ms at 1M items and dim 64 on one
+    # core, so about 2 ms at the 200k threshold. Above it, the IVF defaults (4·sqrt(n) lists,
+    # nprobe 512, SQ8 codes re-ranked exactly) are the candidate of the measured 1M sweep
+    # (docs/benchmarks/index_sweep_1m.md) closest to its targets: recall@50 0.96 of the served
+    # lists at p50 1.7 ms, but 0.89 on a tail-items-only search (target 0.95 on both: not met).
+    # HNSW recalled 0.99 of the served lists at 0.1 ms yet 0.01-0.21 on the tail-only search
+    # (MIPS augmentation packs the small-norm tail items together), so it is not the default.
     kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     auto_flat_max_items: int = Field(200_000, ge=1)
     hnsw_m: int = Field(32, ge=4, le=256)
     hnsw_ef_construction: int = Field(200, ge=8)
     hnsw_ef_search: int = Field(256, ge=1)
     ivf_nlist: int | None = Field(None, ge=1)  # None: 4·sqrt(n_items), the usual rule of thumb
-    ivf_nprobe: int = Field(128, ge=1)
+    ivf_nprobe: int = Field(512, ge=1)
     # The coarse quantizer that picks the nprobe lists: exact over the centroids ("flat"), or an
     # HNSW graph over them (worth it for large nlist, where scanning every centroid dominates).
     ivf_quantizer: Literal["flat", "hnsw"] = "flat"
     # How vectors are stored in the lists: float32 ("flat", exact scores) or 8-bit scalar
     # quantised ("sq8", 4x smaller) with the best ``ivf_rerank`` x k candidates re-scored exactly
     # from the float32 vectors.
-    ivf_codec: Literal["flat", "sq8"] = "flat"
+    ivf_codec: Literal["flat", "sq8"] = "sq8"
     ivf_rerank: int = Field(4, ge=1)
     # IVF k-means training sample and seed, so two replicas build the same index.
     seed: int = Field(0, ge=0)
