@@ -284,10 +284,11 @@ def render(doc: dict[str, Any]) -> str:
                 else "〃 | 〃 | 〃"
             )
             mem = f"{r['index_mb']:,.0f} | {r['rss_mb']:,.0f}" if "index_mb" in r else "– | –"
+            head = "–" if rec["head"] is None else format(rec["head"], ".3f")
+            tail = "–" if rec["tail"] is None else format(rec["tail"], ".3f")
             lines.append(
                 f"| {name} | {r['search']} | {r['build_s']:.1f} | {mem} | {lam} "
-                f"| {rec['all']:.3f} | {'–' if rec['head'] is None else format(rec['head'], '.3f')} | "
-                f"{'–' if rec['tail'] is None else format(rec['tail'], '.3f')} "
+                f"| {rec['all']:.3f} | {head} | {tail} "
                 f"| {rec['tail_truth']:,} | {lat} |"
             )
     if "load_average" in doc:
