@@ -75,8 +75,8 @@ class IndexOptions(_Section):
     # lists at p50 1.7 ms, but 0.89 on a tail-items-only search (target 0.95 on both: not met).
     # HNSW recalled 0.99 of the served lists at 0.1 ms yet 0.01-0.21 on the tail-only search (the
     # tail is 3.5% of that catalogue: graph search under so selective a filter loses most
-    # neighbours; an inner-product graph measured 0.12-0.16 too), so it is not the default; it is
-    # the faster choice where no request restricts the search that much.
+    # neighbours), so it is not the default; it is the faster choice where no request restricts
+    # the search that much.
     kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     auto_flat_max_items: int = Field(200_000, ge=1)
     hnsw_m: int = Field(32, ge=4, le=256)
