@@ -124,3 +124,35 @@ def test_many_shot_alone_counts_as_a_two_tower_for_the_ease_target() -> None:
             "mirec": {"few_shot_epochs": None, "lambda_p": 0.5, "tune_lambda_p": True},
         }
     )
+
+
+def test_a_claim_on_runs_that_did_not_early_stop_is_not_met() -> None:
+    from training.reporting.frontier_claims import targets
+
+    def run(kind: str, scores: tuple[float, ...]) -> dict[str, object]:
+        return {
+            "config": {"model": {"kind": kind}},
+            "training": {"history": [{"valid_ndcg@50": s} for s in scores]},
+        }
+
+    stopped, cut = (0.1, 0.3, 0.2), (0.1, 0.2, 0.3)  # best epoch before / at the last
+    comp = {
+        "method": "m",
+        "base": "b",
+        "tolerance": 0.02,
+        "seeds": [0],
+        "n_reaching_budget": 1,
+        "tail_ratio_vs_base_beta": {"mean": 1.5, "std": 0.0, "n": 1},
+        "all_ratio_vs_base_plain": {"mean": 1.0, "std": 0.0, "n": 1},
+    }
+    for method_scores, met in ((stopped, True), (cut, False)):
+        doc = {
+            "variants": {"m": [run("ssl", method_scores)], "b": [run("two_tower", stopped)]},
+            "references": {},
+            "compare": [],
+            "wall_seconds_all_runs": 60.0,
+            "complete": True,
+        }
+        (claim,) = [t for t in targets(doc, [comp]) if t["target"].startswith("m vs b")]
+        assert claim["met"] is met
+        assert ("not judged" in claim["value"]) is not met

@@ -153,11 +153,20 @@ def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, 
                     "met": tt[best] >= 0.95 * ease,
                 }
             )
+    from training.frontier.run import early_stopping
+
     for c in comps:
         kind = doc["variants"][c["method"]][0]["config"]["model"]["kind"]
         need = 1.3 if kind == "mirec" else 1.15
         r = c.get("tail_ratio_vs_base_beta")
         a = c.get("all_ratio_vs_base_plain")
+        # A claim needs converged runs on both sides: every phase of every seed early-stopped.
+        converged = all(
+            ok
+            for name in (c["method"], c["base"])
+            for rec in doc["variants"][name]
+            for _, _, ok in early_stopping(rec["training"].get("history", []))
+        )
         # Selected on validation; judged on test: the test overall ratio must hold the budget too.
         out.append(
             {
@@ -166,8 +175,10 @@ def targets(doc: dict[str, Any], comps: list[dict[str, Any]]) -> list[dict[str, 
                 "value": "no point within the budget"
                 if r is None or a is None
                 else f"tail {r['mean']:.3f} ± {r['std']:.3f}×, overall {a['mean']:.3f} ± "
-                f"{a['std']:.3f}× (test) over {r['n']} seeds",
-                "met": r is not None
+                f"{a['std']:.3f}× (test) over {r['n']} seeds"
+                + ("" if converged else "; not every run early-stopped, so not judged"),
+                "met": converged
+                and r is not None
                 and a is not None
                 and c["n_reaching_budget"] == len(c["seeds"])
                 and r["mean"] >= need
