@@ -1,9 +1,11 @@
 """FAISS inner-product index over a bundle's item embeddings.
 
 Row ``i`` of the index is item ``i`` of the bundle (FAISS ids = bundle item indices). ``flat``
-(``IndexFlatIP``, exact) is the default; ``hnsw`` and ``ivf`` are approximate options for large
-catalogues, whose recall against the exact index is measured per head/tail slice
-(``service/recall.py``) because approximate search tends to lose the tail first.
+(``IndexFlatIP``, exact) serves catalogues up to ``IndexOptions.auto_flat_max_items`` under the
+default ``auto``; ``hnsw`` and ``ivf`` (IVF: flat or HNSW coarse quantizer, float32 or SQ8 codes
+with an exact re-rank) are the approximate options for large catalogues, whose recall against the
+exact index is measured per head/tail slice (``service/recall.py``) because approximate search
+tends to lose the tail first.
 
 HNSW searches an L2 graph over MIPS-augmented vectors (Bachrach et al. 2014): each item ``x``
 becomes ``[x, sqrt(M² − |x|²)]`` with ``M`` the largest item norm and each query ``[q, 0]``, so
