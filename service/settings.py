@@ -68,11 +68,11 @@ class IndexOptions(_Section):
     """How a variant's item embeddings are indexed (inner product in every case)."""
 
     # "auto": exact (flat) up to ``auto_flat_max_items`` items, else IVF with the ivf_* settings
-    # below. Exact search costs O(n_items · dim) per request: 9.8 ms at 1M items and dim 64 on one
+    # below. Exact search costs O(n_items · dim) per request: 9.0 ms at 1M items and dim 64 on one
     # core, so about 2 ms at the 200k threshold. Above it, the IVF defaults (4·sqrt(n) lists,
     # nprobe 512, SQ8 codes re-ranked exactly) are the candidate of the measured 1M sweep
     # (docs/benchmarks/index_sweep_1m.md) closest to its targets: recall@50 0.96 of the served
-    # lists at p50 1.7 ms, but 0.89 on a tail-items-only search (target 0.95 on both: not met).
+    # lists at p50 1.8 ms, but 0.89 on a tail-items-only search (target 0.95 on both: not met).
     # HNSW recalled 0.99 of the served lists at 0.1 ms yet 0.01-0.21 on the tail-only search (the
     # tail is 3.5% of that catalogue: graph search under so selective a filter loses most
     # neighbours), so it is not the default; it is the faster choice where no request restricts
