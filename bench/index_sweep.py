@@ -74,26 +74,16 @@ def _candidates(args: argparse.Namespace) -> list[tuple[str, IndexOptions]]:
 
 def _search_ids(index: ItemIndex, q: np.ndarray, k: int, admit: np.ndarray | None) -> np.ndarray:
     """Approximate top-``k`` ids ``[B, k]``; ``admit`` (bool per item): only those items, through
-    the index's own selector bitmap (as the service excludes items)."""
+    the index's own selector (as the service excludes items)."""
     if admit is None:
         return index.search_batch(q, k)[1]
-    bits = index._allowed_bits.copy()
-    index._allowed_bits[:] = np.packbits(admit, bitorder="little")
-    try:
-        return index.search_batch(q, k, index._params(k, allowed_only=True))[1]
-    finally:
-        index._allowed_bits[:] = bits
+    return index.search_batch_admitting(q, k, admit)[1]
 
 
 def _shown(path: Path) -> str:
     """The bundle's path as the page shows it: relative to the repository when inside it."""
     p = path.resolve()
     return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
-
-
-def _index_bytes(index: ItemIndex) -> int:
-    """What the index holds, by FAISS' own serialisation (its vectors, codes, lists, graph)."""
-    return int(faiss.serialize_index(index._index).nbytes)
 
 
 def _rss_mb() -> float:
@@ -136,7 +126,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         index = build_index(bundle.embeddings, opts, threads=threads)
         build_s = time.perf_counter() - t
-        index_mb = _index_bytes(index) / 2**20
+        index_mb = index.serialized_bytes() / 2**20
         field = "hnsw_ef_search" if opts.kind == "hnsw" else "ivf_nprobe"
         searches = _ints(args.ef) if opts.kind == "hnsw" else _ints(args.nprobe)
         for s in searches:

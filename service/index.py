@@ -138,6 +138,26 @@ class ItemIndex:
             scores = ((q_norm_sq + self._max_norm_sq - scores) * 0.5).astype(np.float32)
         return scores, ids
 
+    def search_batch_admitting(
+        self, queries: np.ndarray, k: int, admit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw top-``k`` for a batch ``[B, dim]`` among the items where ``admit`` (bool
+        ``[n_items]``) is set, through the exclusion selector: (scores [B, k], ids [B, k], -1
+        where fewer are found). E.g. a tail-items-only search."""
+        admit = np.asarray(admit, dtype=bool)
+        if admit.shape != (self.n_items,):
+            raise ValueError(f"admit must be a bool [{self.n_items}] mask, got {list(admit.shape)}")
+        with self._allowed_lock:
+            self._allowed_bits[:] = np.packbits(admit, bitorder="little")
+            try:
+                return self.search_batch(queries, k, self._params(k, allowed_only=True))
+            finally:
+                self._allow_all(None)
+
+    def serialized_bytes(self) -> int:
+        """What the index holds, by FAISS' own serialisation (vectors, codes, lists, graph)."""
+        return int(faiss.serialize_index(self._index).nbytes)
+
     def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` items for one query, never returning an index in ``exclude``."""
         k = min(k, self.n_items)

@@ -181,6 +181,7 @@ ADDED_OPTIONS: tuple[str, ...] = (
     "data.csv.user_features_encoding",
     "data.csv.user_features_sep",
     "data.csv.weight_col",
+    "eval.valid_users",
     "mirec.lambda_p_epsilon",
     "mirec.lambda_p_rule",
     "model.features",

@@ -122,3 +122,25 @@ def test_auto_index_is_exact_up_to_its_threshold_then_ivf() -> None:
     assert build_index(x, opts).kind == "ivf"
     assert build_index(x[:100], opts).kind == "flat"
     assert IndexOptions(kind="hnsw").resolved(10**7).kind == "hnsw"
+
+
+@pytest.mark.parametrize("kind", ["flat", *APPROXIMATE])
+def test_admitting_search_returns_only_admitted_items_and_restores_the_bitmap(kind: str) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((300, 6)).astype(np.float32)
+    q = rng.standard_normal((3, 6)).astype(np.float32)
+    options = {"kind": "flat"} if kind == "flat" else APPROXIMATE[kind]
+    index = build_index(x, IndexOptions(**options, ivf_nlist=2, ivf_nprobe=2))
+    admit = rng.random(300) < 0.1  # a selective filter, like the tail of a catalogue
+    scores, ids = index.search_batch_admitting(q, 5, admit)
+    assert ids.shape == (3, 5) and admit[ids].all()
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(q @ x.T, ids, axis=1), rtol=1e-4, atol=1e-4
+    )
+    if kind == "flat":
+        truth = np.argsort(-np.where(admit, q @ x.T, -np.inf), axis=1, kind="stable")[:, :5]
+        np.testing.assert_array_equal(ids, truth)
+    full = index.search_batch(q, 5)[1]
+    assert not admit[full].all()  # unrestricted again: the bitmap was set back
+    with pytest.raises(ValueError, match="admit"):
+        index.search_batch_admitting(q, 5, admit[:10])

@@ -218,3 +218,28 @@ def test_random_baseline_is_per_user_deterministic() -> None:
     many = random_scorer(1000, seed=0)(np.arange(200, dtype=np.int64))
     assert many.min() >= 0.0 and many.max() < 1.0
     assert abs(float(many.mean()) - 0.5) < 0.01  # 200k uniforms: std of the mean ~ 0.0006
+
+
+def test_sampled_users_rank_as_in_the_full_evaluation() -> None:
+    """``max_users`` ranks a seeded sample of the users: each keeps its full-evaluation rank, the
+    slices count only sampled users, and the same seed draws the same sample."""
+    sp = known_rank_split()
+    table = rank_scorer(sp, RANKS)
+    ht = ht_for(sp, tail_targets=[92, 93])
+    full = evaluate(lambda u: table[u], sp, ht, batch_size=3)
+    seen: set[tuple[int, ...]] = set()
+    for seed in range(6):
+        part = evaluate(lambda u: table[u], sp, ht, batch_size=1, max_users=2, seed=seed)
+        again = evaluate(lambda u: table[u], sp, ht, batch_size=2, max_users=2, seed=seed)
+        assert part.ranks is not None and again.ranks is not None and full.ranks is not None
+        assert part.ranks.tolist() == again.ranks.tolist()
+        assert len(part.ranks) == 2 and part.n_users["all"] == 2
+        picked = tuple(RANKS.index(int(r)) for r in part.ranks)
+        assert list(picked) == sorted(set(picked))  # distinct users, in split order
+        assert part.n_users["tail"] == sum(1 for u in picked if u >= 2)
+        hr = np.mean([RANKS[u] <= 10 for u in picked])
+        assert part.metrics["all"]["HR@10"] == pytest.approx(hr)
+        seen.add(picked)
+    assert len(seen) > 1  # the seed changes the sample
+    whole = evaluate(lambda u: table[u], sp, ht, max_users=10)
+    assert whole.ranks is not None and whole.ranks.tolist() == RANKS

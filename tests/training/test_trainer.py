@@ -61,3 +61,19 @@ def test_early_stopping_keeps_the_best_epoch() -> None:
     assert res.best_epoch == int(np.argmax(scores))
     assert res.valid is not None
     assert res.valid.metrics["all"]["NDCG@50"] == pytest.approx(max(scores), abs=1e-9)
+
+
+def test_validation_ranks_the_configured_sample_of_users_and_test_ranks_all() -> None:
+    from training.evaluation.scorers import evaluate_vectors
+
+    cfg = load_config(TINY, ["eval.valid_users=7"])
+    p = prepare(cfg.data)
+    rng = np.random.default_rng(0)
+    users = rng.standard_normal((p.dataset.n_users, 4)).astype(np.float32)
+    items = rng.standard_normal((p.dataset.n_items, 4)).astype(np.float32)
+    valid = evaluate_vectors(users, items, p, cfg, "valid")
+    test = evaluate_vectors(users, items, p, cfg, "test")
+    assert valid.n_users["all"] == 7
+    assert test.n_users["all"] == len(p.split.eval_users("test")) > 7
+    again = evaluate_vectors(users, items, p, cfg, "valid")
+    assert valid.metrics == again.metrics  # one fixed sample: every epoch judged on the same users

@@ -116,17 +116,31 @@ def _check_ks(ks: Sequence[int]) -> tuple[int, ...]:
     return out
 
 
+def sample_positions(n: int, max_users: int | None, seed: int) -> np.ndarray | None:
+    """Sorted positions (int64, into ``split.eval_users(role)``) of at most ``max_users`` of the
+    ``n`` evaluated users, drawn without replacement with ``seed``; None when all are kept."""
+    if max_users is None or max_users >= n:
+        return None
+    if max_users < 1:
+        raise ValueError(f"max_users must be >= 1, got {max_users}")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=max_users, replace=False)).astype(np.int64)
+
+
 def rank_targets(
     scorer: Scorer,
     split: Split,
     role: Role = "test",
     k: int = max(DEFAULT_KS),
     batch_size: int = 256,
+    positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Full ranking for every user with a ``role`` item (steps 1-4 of the module docstring).
+    """Full ranking for every user with a ``role`` item (steps 1-4 of the module docstring), or
+    for those at ``positions`` of ``split.eval_users(role)`` only.
 
     Returns ``ranks`` (int64 ``[n]``, 1-based rank of each held-out item) and ``topk`` (int64
-    ``[n, k]``, best first, -1 = padding), aligned with ``split.eval_users(role)``.
+    ``[n, k]``, best first, -1 = padding), aligned with ``split.eval_users(role)`` (or its
+    ``positions``).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -135,6 +149,8 @@ def rank_targets(
     n_items = split.n_items
     users = split.eval_users(role)
     targets = split.targets(role)
+    if positions is not None:
+        users, targets = users[positions], targets[positions]
     indptr, indices = split.exclusion_csr(role)
     n = len(users)
     k_take = min(k, n_items)
@@ -169,13 +185,22 @@ def evaluate(
     role: Role = "test",
     ks: Sequence[int] = DEFAULT_KS,
     batch_size: int = 256,
+    max_users: int | None = None,
+    seed: int = 0,
 ) -> EvalResult:
-    """Rank every item for every user with a ``role`` item; return metrics and exposure."""
+    """Rank every item for every user with a ``role`` item; return metrics and exposure.
+
+    ``max_users``: rank only a sample of that many of those users (``sample_positions`` with
+    ``seed``; the same sample for the same arguments)."""
     ks_t = _check_ks(ks)
     if headtail.n_items != split.n_items:
         raise ValueError(f"head/tail covers {headtail.n_items} items, the split {split.n_items}")
-    ranks, topk = rank_targets(scorer, split, role, max(ks_t), batch_size)
-    tail = headtail.is_tail[split.targets(role)]  # [n] slice of each user by the held-out item
+    targets = split.targets(role)
+    positions = sample_positions(len(targets), max_users, seed)
+    ranks, topk = rank_targets(scorer, split, role, max(ks_t), batch_size, positions)
+    if positions is not None:
+        targets = targets[positions]
+    tail = headtail.is_tail[targets]  # [n] slice of each user by the held-out item
     n = len(ranks)
     masks = {"all": np.ones(n, dtype=bool), "head": ~tail, "tail": tail}
     return EvalResult(

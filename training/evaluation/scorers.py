@@ -34,7 +34,8 @@ def evaluate_vectors(
     cfg: RunConfig,
     role: Literal["valid", "test"] = "valid",
 ) -> EvalResult:
-    """Full-ranking evaluation of inner-product vectors on ``p``'s split (validation or test)."""
+    """Full-ranking evaluation of inner-product vectors on ``p``'s split (validation or test;
+    validation on ``cfg.eval.valid_users`` sampled users when set)."""
     return evaluate(
         embedding_scorer(user_vectors, item_vectors),
         p.split,
@@ -42,4 +43,6 @@ def evaluate_vectors(
         role=role,
         ks=tuple(cfg.eval.ks),
         batch_size=cfg.eval.batch_size,
+        max_users=cfg.eval.valid_users if role == "valid" else None,
+        seed=cfg.train.seed,
     )
