@@ -35,6 +35,9 @@ from service.recall import exact_top_k, recall_against_exact  # noqa: E402
 from service.serving_bundle import load_serving_bundle  # noqa: E402
 from service.settings import IndexOptions  # noqa: E402
 
+# The label of the recall set whose searches admit only tail items (see _meets_recall).
+TAIL_ONLY = "tail items only"
+
 
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
@@ -108,6 +111,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     # model's top-50 may hold (almost) no tail item (the pages give the truth counts), so tail
     # recall is judged where tail items are the answer, as a popularity-penalised or tail-boosted
     # query would ask: does the index find tail items' neighbourhoods as well as head items'?
+    # It is judged only where no served set has tail truth (_meets_recall).
     sets: list[tuple[str, np.ndarray, np.ndarray, bool]] = []
     for lam in recall_lambdas(bundle.lambda_p):
         q = np.stack([sb.known_query(int(u), lam) for u in picks]).astype(np.float32)
@@ -117,7 +121,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     if len(tail_rows) >= args.k:
         q = sets[0][1]
         local = exact_top_k(bundle.embeddings[tail_rows], q, args.k, threads)
-        sets.append(("tail items only", q, np.where(local >= 0, tail_rows[local], -1), True))
+        sets.append((TAIL_ONLY, q, np.where(local >= 0, tail_rows[local], -1), True))
     timed = sets[0][1][: args.latency_queries]
     flat = _latency_us(sb.index, timed, 10)
     base_rss = _rss_mb()
@@ -198,9 +202,16 @@ def _build_value(opts: IndexOptions) -> int | str:
 
 
 def _meets_recall(row: dict[str, Any], target: float) -> bool:
-    """recall@k at least ``target`` on every set measured, on head and on tail items wherever
-    they have truth, with tail judged somewhere (no tail truth anywhere does not count as met)."""
-    recs = row["recall"]
+    """recall@k at least ``target`` on head and on tail items wherever they have truth, with tail
+    judged somewhere (no tail truth anywhere does not count as met).
+
+    The sets judged: the served ones (each λ_p) when their exact lists hold tail items; only when
+    none does, the tail-items-only search as well, which then stands in for the served tail (it
+    is always measured and shown). Why: the target is the served index's recall; the tail-only
+    search is a stricter, selective-filter question (a few % of the catalogue admitted) that a
+    served query asks only where the exact top-k has no tail item to judge."""
+    served = [r for r in row["recall"] if r.get("set") != TAIL_ONLY]
+    recs = served if any(r["tail"] is not None for r in served) else row["recall"]
     sliced = all((r[s] is None or r[s] >= target) for r in recs for s in ("all", "head", "tail"))
     return sliced and any(r["tail"] is not None for r in recs)
 
@@ -240,8 +251,9 @@ def render(doc: dict[str, Any]) -> str:
         f"Bundle `{doc['bundle']}` ({doc['bundle_dataset']}, {doc.get('bundle_kind', '?')}), "
         f"index_dim {doc['index_dim']}, λ_p {doc['lambda_p']}; {doc['n_queries']:,} known-user "
         f"queries at the bundle's λ_p (and at λ_p = 0 for MIRec), and the same queries searched "
-        f"among tail items only (both searches admit only tail items: a trained model's top-{k} "
-        f"may hold almost no tail item, so this is where tail recall is judged). Recall@{k} "
+        f"among tail items only (both searches admit only tail items, a selective filter: it "
+        f"stands in for the served tail only where no served exact top-{k} holds a tail item). "
+        f"Recall@{k} "
         f"against exact inner-product search (tail truth: tail entries in the exact top-{k} "
         f"lists); latency of "
         f"single searches on one thread. Exact search (IndexFlatIP), k = 10: p50 "
@@ -296,7 +308,8 @@ def render(doc: dict[str, Any]) -> str:
         lines += [
             "",
             f"Targets: recall@{k} ≥ {t['recall']} on all, head and tail items (at every λ_p "
-            f"measured), RSS ≤ {t['memory_mb']:,.0f} MB, p50 ≤ {t['p50_us']:,.0f} µs at k = 10.",
+            f"measured; on the tail-only search too where no served list holds a tail item), "
+            f"RSS ≤ {t['memory_mb']:,.0f} MB, p50 ≤ {t['p50_us']:,.0f} µs at k = 10.",
             "",
         ]
         c = doc.get("choice")

@@ -41,6 +41,21 @@ def test_the_cheapest_setting_meeting_every_target_is_chosen() -> None:
     assert index_sweep.choose({"targets": TARGETS, "rows": rows[:3]}) is None
 
 
+def test_the_tail_only_search_is_judged_only_where_no_served_list_holds_a_tail_item() -> None:
+    def rec(label: str, tail: float | None) -> dict[str, Any]:
+        return {"set": label, "all": 0.99, "head": 0.99, "tail": tail}
+
+    tail_only = rec(index_sweep.TAIL_ONLY, 0.5)
+    row = {"recall": [rec("served", None), rec("λ_p 0", 0.97), tail_only]}
+    assert index_sweep._meets_recall(row, 0.95)  # served tail judged: the filter is a diagnostic
+    row = {"recall": [rec("served", None), rec("λ_p 0", 0.90), tail_only]}
+    assert not index_sweep._meets_recall(row, 0.95)
+    row = {"recall": [rec("served", None), tail_only]}  # no served tail: the filter stands in
+    assert not index_sweep._meets_recall(row, 0.95)
+    row = {"recall": [rec("served", None), rec(index_sweep.TAIL_ONLY, 0.96)]}
+    assert index_sweep._meets_recall(row, 0.95)
+
+
 def test_a_sweep_over_a_tiny_bundle_writes_rows_and_a_page(tmp_path: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
     from svc_helpers import make_bundle
