@@ -2,8 +2,9 @@
 network, no HTTP server. Isolates what the service's own code costs per request (FastAPI, our
 middleware, the model work) from uvicorn and the load generator, side by side with the bare
 FastAPI endpoint of ``bench/serving_bare.py``, with the hot path (service/hot_path.py) on and off,
-and the request's cost by stage (bench/request_stages.py). Medians over interleaved passes, on one
-thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no
+and the request's cost by stage (bench/request_stages.py); where the service answers known users
+from precomputed answers (service/known_answers.py), also with those off, so that every request
+searches. Medians over interleaved passes, on one thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no
 trained one is built.
 
     python bench/request_cost.py --bundle artifacts/bench/trained-ml1m \
@@ -151,20 +152,31 @@ def bundle_source(path: Path) -> str:
     return f"{dataset}, {m.get('kind', '?')}, {m.get('n_items', '?')} items, {note}"
 
 
-def service_settings(spec: str, args: argparse.Namespace, hot_path: bool) -> Any:
+def service_settings(
+    spec: str, args: argparse.Namespace, hot_path: bool, answers: bool = True
+) -> Any:
+    """``answers`` False: no known-user answers (service/known_answers.py), every request
+    searches the index."""
     path, _, kind = spec.partition(":")
     kind = kind or "flat"
     index: dict[str, Any] = {"kind": kind, "recall_queries": 0}
     if kind == "hnsw":
         index.update(hnsw_m=args.hnsw_m, hnsw_ef_search=args.hnsw_ef)
+    variant: dict[str, Any] = {"bundle": str(Path(path).resolve()), "index": index}
+    if not answers:
+        variant["answers_max_cells"] = 0
     return settings_from_dict(
         {
             "access_log": args.access_log,
             "hot_path": hot_path,
-            "variants": {"v": {"bundle": str(Path(path).resolve()), "index": index}},
+            "variants": {"v": variant},
             "buckets": {"control": {"variant": "v", "weight": 1}},
         }
     )
+
+
+def _has_answers(app: Any) -> bool:
+    return app.state.service.registry.current.variants["v"].answers is not None
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -182,13 +194,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 app = create_app(service_settings(spec, args, hot))
                 await stack.enter_async_context(app.router.lifespan_context(app))
                 apps[mode] = app
+            if _has_answers(apps["on"]):
+                # Known users are answered without a search: also time every request searching
+                # (what a request with exclude / history / another λ_p costs).
+                app = create_app(service_settings(spec, args, True, answers=False))
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                apps["search"] = app
             cases.append(
                 {
                     "case": f"{Path(path).name} ({kind or 'flat'})",
                     "source": bundle_source(Path(path)),
                     "users": list(bundle.user_ids[:1000]),
                     "apps": apps,
-                    "passes": {"on": [], "off": [], "no_search": []},
+                    "passes": {mode: [] for mode in (*apps, "no_search")},
                     "n_items": bundle.n_items,
                     "stage_passes": [],
                 }
@@ -209,16 +227,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.repeats):
             bare_passes.append(await drive(bare_app, args.requests, bare_users))
             for c in cases:
-                for mode in ("on", "off") if r % 2 == 0 else ("off", "on"):
+                modes = list(c["apps"])
+                for mode in modes if r % 2 == 0 else modes[::-1]:
                     app = c["apps"][mode]
                     c["passes"][mode].append(await drive(app, args.requests, c["users"]))
                     await drain(app)
+                # The diagnostic and the stages on the app that searches for every request.
+                searching = c["apps"].get("search", c["apps"]["on"])
                 with fixed_search():
                     c["passes"]["no_search"].append(
-                        await drive(c["apps"]["on"], args.requests, c["users"])
+                        await drive(searching, args.requests, c["users"])
                     )
-                await drain(c["apps"]["on"])
-                state = c["apps"]["on"].state.service
+                await drain(searching)
+                state = searching.state.service
                 c["stage_passes"].append(await stage_pass(state, c["users"], args.requests))
     bare = statistics.median(bare_passes)
     out_cases = []
@@ -226,6 +247,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         on = statistics.median(c["passes"]["on"])
         off = statistics.median(c["passes"]["off"])
         no_search = statistics.median(c["passes"]["no_search"])
+        search = statistics.median(c["passes"]["search"]) if c["passes"].get("search") else None
         out_cases.append(
             {
                 "case": c["case"],
@@ -240,10 +262,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "off_vs_on": off / on,
                 "passes_on_us": c["passes"]["on"],
                 "passes_off_us": c["passes"]["off"],
+                # Hot path on with known answers off (None: the case has no answers).
+                "searching_us": search,
+                "passes_searching_us": c["passes"].get("search"),
                 "excluded_items_mean": statistics.median(
                     p["excluded_items_mean"] for p in c["stage_passes"]
                 ),
-                **stage_table(c["stage_passes"], on),
+                **stage_table(c["stage_passes"], search if search is not None else on),
                 "stage_passes_us": c["stage_passes"],
             }
         )
@@ -273,16 +298,26 @@ def target_lines(doc: dict[str, Any]) -> list[str]:
             continue
         share = doc["bare_us"] / c["hot_path_on_us"]
         met = "met" if share >= TARGET_SHARE_OF_BARE else "not met"
+        searching = c.get("searching_us")
+        how = " (known users answered from the precomputed answers)" if searching else ""
         out.append(
-            f"Target, {c['case']} (ML-1M's {ML1M_ITEMS:,} items): the bare endpoint's cost is "
-            f"**{share:.0%}** of ours (target ≥ {TARGET_SHARE_OF_BARE:.0%}: {met})."
+            f"Target, {c['case']} (ML-1M's {ML1M_ITEMS:,} items){how}: the bare endpoint's cost "
+            f"is **{share:.0%}** of ours (target ≥ {TARGET_SHARE_OF_BARE:.0%}: {met})."
         )
+        searched = searching if searching is not None else c["hot_path_on_us"]
+        if searching is not None:
+            s_share = doc["bare_us"] / searching
+            s_met = "met" if s_share >= TARGET_SHARE_OF_BARE else "not met"
+            out.append(
+                f"With every request searching the index (known answers off: what a request "
+                f"with `exclude`, `history`, another λ_p or k above the answers' depth costs): "
+                f"**{s_share:.0%}** ({s_met})."
+            )
         if "no_search_us" in c:
             out.append(
                 f"Without the index search (the diagnostic row) the request costs "
                 f"{c['no_search_us']:.0f} µs: the search with the history exclusion accounts for "
-                f"{c['hot_path_on_us'] - c['no_search_us']:.0f} µs of the "
-                f"{c['hot_path_on_us']:.0f}."
+                f"{searched - c['no_search_us']:.0f} µs of the {searched:.0f}."
             )
     return out
 
@@ -298,7 +333,9 @@ def render(doc: dict[str, Any]) -> str:
         "The ASGI app is called directly (no network, no server), "
         f"{doc['requests_per_pass']:,} known-user requests per pass (k = {K}, the user's history "
         f"excluded), median of {doc['repeats']} interleaved passes (each pass times the bare "
-        "endpoint, then every case with the hot path on and off, then its stages); in-memory "
+        "endpoint, then every case with the hot path on and off, and where known users are "
+        "answered from precomputed answers (service/known_answers.py) also with them off, then "
+        "its stages); in-memory "
         f"store; access log {'on' if doc['access_log'] else 'off'}. Times are the process's CPU "
         "time (`time.process_time`): on a shared host the time the process waits descheduled "
         "behind other work is not counted, which keeps passes comparable under load.",
@@ -322,6 +359,13 @@ def render(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| {c['case']}, hot path {mode} | {us:.0f} | {us / bare:.2f}x | {passes} |"
             )
+        if c.get("searching_us") is not None:
+            us = c["searching_us"]
+            passes = ", ".join(f"{p:.0f}" for p in c["passes_searching_us"])
+            lines.append(
+                f"| {c['case']}, hot path on, known answers off (every request searches) "
+                f"| {us:.0f} | {us / bare:.2f}x | {passes} |"
+            )
         if "no_search_us" in c:
             us = c["no_search_us"]
             passes = ", ".join(f"{p:.0f}" for p in c["passes_no_search_us"])
@@ -336,7 +380,7 @@ def render(doc: dict[str, Any]) -> str:
             f"- {c['case']}: off {c['hot_path_off_us']:.0f} µs / on {c['hot_path_on_us']:.0f} µs "
             f"= {c['off_vs_on']:.2f}x"
         )
-    lines += ["", "## By stage (hot path on)", ""]
+    lines += ["", "## By stage (hot path on, every request searching)", ""]
     header = "| stage | " + " | ".join(c["case"] for c in doc["cases"]) + " |"
     lines += [header, "|---|" + "---:|" * len(doc["cases"])]
     for s in STAGES:

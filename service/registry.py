@@ -18,6 +18,7 @@ from typing import Any
 
 from models.bundle import BundleError
 from models.kinds import get_kind, lambda_p_kinds
+from service.known_answers import KnownAnswers
 from service.serving_bundle import ServingBundle, load_serving_bundle
 from service.settings import IndexOptions, ServiceSettings
 from service.variant import Variant
@@ -59,6 +60,9 @@ class Registry:
                 "index_dim": sb.index.dim,
                 "index": sb.index.kind,
                 "recall": sb.recall.as_dict() if sb.recall else None,
+                # Known users answered without a search, up to this k (None: every request
+                # searches).
+                "known_answers_depth": v.answers.depth if v.answers else None,
             }
         return out
 
@@ -67,6 +71,8 @@ def build_registry(settings: ServiceSettings, paths: Mapping[str, Path]) -> Regi
     """Load every variant's bundle (shared between variants naming the same directory)."""
     shared: dict[tuple[Path, IndexOptions, int], ServingBundle] = {}
     variants: dict[str, Variant] = {}
+    # Known users' answers, shared by the variants serving one bundle at one λ_p.
+    shared_answers: dict[tuple[int, float | None, int], KnownAnswers | None] = {}
     for name, cfg in settings.variants.items():
         path = paths[name]
         key = (path.resolve(), cfg.index, cfg.precompute_users_max)
@@ -91,7 +97,14 @@ def build_registry(settings: ServiceSettings, paths: Mapping[str, Path]) -> Regi
                 f"{lambda_p_kinds()!r}"
             )
         lam = cfg.lambda_p if cfg.lambda_p is not None else serving.bundle.lambda_p
-        variants[name] = Variant(name, serving, lam if has_lambda_p else None)
+        lam = lam if has_lambda_p else None
+        answers = None
+        if len(serving.bundle.user_ids) * serving.n_items <= cfg.answers_max_cells:
+            answers_key = (id(serving), lam, cfg.answers_depth)
+            if answers_key not in shared_answers:
+                shared_answers[answers_key] = serving.known_answers(lam, cfg.answers_depth)
+            answers = shared_answers[answers_key]
+        variants[name] = Variant(name, serving, lam, answers)
     return Registry(
         variants=variants,
         bucket_variant={b: c.variant for b, c in settings.buckets.items()},

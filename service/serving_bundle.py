@@ -24,6 +24,7 @@ from models.query_encoder import QueryEncoder
 from service.cold_start import ColdStartFeatures
 from service.exposure.shown import catalogue_id
 from service.index import ItemIndex, build_index
+from service.known_answers import KnownAnswers, compute_known_answers
 from service.recall import RecallReport, measure_recall
 from service.settings import IndexOptions
 
@@ -69,6 +70,21 @@ class ServingBundle:
 
     def cold_query(self, raw: dict[str, str | list[str]], lambda_p: float | None) -> np.ndarray:
         return self.encoder.encode(self.features.batch(raw), lambda_p)[0]
+
+    def known_answers(self, lambda_p: float | None, depth: int) -> KnownAnswers | None:
+        """Every known user's exact top-``depth`` at ``lambda_p`` (service/known_answers.py), or
+        None where they would not be what the index serves (an approximate index) or the
+        queries are not precomputed."""
+        if self.index.kind != "flat" or self.known_a is None:
+            return None
+        if self.known_b is None:
+            queries = self.known_a
+        else:
+            lam = np.float32(lambda_p)
+            queries = lam * self.known_a + (np.float32(1.0) - lam) * self.known_b
+        return compute_known_answers(
+            queries, self.bundle.embeddings, self.bundle.user_history, depth, lambda_p
+        )
 
 
 def _encode_all(encoder: QueryEncoder, n: int, lambda_p: float | None) -> np.ndarray:

@@ -38,6 +38,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.toml_file import read_toml
+from service.schemas import MAX_K
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 MIN_TOKEN_CHARS = 16  # 16 random characters: far beyond guessing over HTTP
@@ -116,6 +117,13 @@ class VariantConfig(_Section):
     # Precompute the query embeddings of known users at load time (two per user for MIRec, so λ_p
     # can still vary per request); above this many users the tower runs per request instead.
     precompute_users_max: int = Field(500_000, ge=0)
+    # Known users' exact answers at the variant's λ_p, computed at load (service/known_answers.py)
+    # when the index is exact and n_users × n_items is at most this (0: never): ML-1M's 22M cells
+    # took 0.8 s on one core and take 4.8 MB; the 100k-item bench catalogue (2·10⁹) searches.
+    # Served for a known user at the variant's λ_p with no request history/exclude and k at most
+    # answers_depth; every other request searches the index.
+    answers_max_cells: int = Field(50_000_000, ge=0)
+    answers_depth: int = Field(100, ge=1, le=MAX_K)
 
 
 class BucketConfig(_Section):

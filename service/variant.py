@@ -11,6 +11,9 @@ Rules (see service/README.md):
   are ignored (they may belong to another bundle);
 - λ_p: the request's override, else the variant's configured value, else the bundle manifest's.
   Only MIRec bundles have a λ_p; an override for any other kind is a 422.
+- a known user at the variant's λ_p with no request ``history`` / ``exclude`` is answered from
+  the variant's precomputed exact answers where it has them (service/known_answers.py): the
+  same items the exact index returns, without a search.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.known_answers import KnownAnswers
 from service.serving_bundle import ServingBundle
 
 
@@ -42,6 +46,7 @@ class Variant:
     name: str
     serving: ServingBundle
     lambda_p: float | None  # the variant's default; None unless the bundle is MIRec
+    answers: KnownAnswers | None = None  # known users' exact answers at ``lambda_p``
 
     @property
     def model_version(self) -> str:
@@ -81,18 +86,30 @@ class Variant:
             )
         lam = self.lambda_p if lambda_p is None else float(lambda_p)
         user_idx = sb.user_pos.get(user_id)
-        if user_idx is None:
-            query = sb.cold_query(raw, lam)
+        answers = self.answers
+        if (
+            answers is not None
+            and user_idx is not None
+            and lam == answers.lambda_p
+            and k <= answers.depth
+            and not history
+            and not exclude
+        ):
+            found_ids, found_scores = answers.top(user_idx, k)
         else:
-            query = sb.known_query(user_idx, lam)
-        found = sb.index.search(query, k, self._excluded([*history, *exclude], user_idx))
+            if user_idx is None:
+                query = sb.cold_query(raw, lam)
+            else:
+                query = sb.known_query(user_idx, lam)
+            found = sb.index.search(query, k, self._excluded([*history, *exclude], user_idx))
+            found_ids, found_scores = found.ids, found.scores
         ids = sb.bundle.item_ids
-        rows = found.ids.tolist()  # Python ints: indexing a list with numpy scalars is slower
+        rows = found_ids.tolist()  # Python ints: indexing a list with numpy scalars is slower
         return Recommendation(
             item_ids=tuple([ids[i] for i in rows]),
             rows=tuple(rows),
-            scores=tuple(found.scores.tolist()),
-            tail=tuple(sb.bundle.is_tail[found.ids].tolist()),
+            scores=tuple(found_scores.tolist()),
+            tail=tuple(sb.bundle.is_tail[found_ids].tolist()),
             cold_start=user_idx is None,
             lambda_p=lam,
         )
