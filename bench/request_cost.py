@@ -4,8 +4,8 @@ middleware, the model work) from uvicorn and the load generator, side by side wi
 FastAPI endpoint of ``bench/serving_bare.py``, with the hot path (service/hot_path.py) on and off,
 and the request's cost by stage (bench/request_stages.py); where the service answers known users
 from precomputed answers (service/known_answers.py), also with those off, so that every request
-searches. Medians over interleaved passes, on one thread. ``--synthetic 3706,6040,166`` (ML-1M's shape) serves a random-weight bundle where no
-trained one is built.
+searches. Medians over interleaved passes, on one thread. ``--synthetic 3706,6040,166`` (ML-1M's
+shape) serves a random-weight bundle where no trained one is built.
 
     python bench/request_cost.py --bundle artifacts/bench/trained-ml1m \
         --bundle artifacts/bench/trained-100k:hnsw --out docs/benchmarks/request_cost
@@ -310,7 +310,8 @@ def target_lines(doc: dict[str, Any]) -> list[str]:
             s_met = "met" if s_share >= TARGET_SHARE_OF_BARE else "not met"
             out.append(
                 f"With every request searching the index (known answers off: what a request "
-                f"with `exclude`, `history`, another λ_p or k above the answers' depth costs): "
+                f"at another λ_p, with k above the answers' depth or with exclusions that leave "
+                f"fewer than k of them costs): "
                 f"**{s_share:.0%}** ({s_met})."
             )
         if "no_search_us" in c:

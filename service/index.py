@@ -211,7 +211,7 @@ class ItemIndex:
         fetch = min(self.n_items, k + len(exclude))
         scores, ids = self.search_batch(q, fetch)
         ids, scores = ids[0], scores[0]
-        keep = (ids >= 0) & ~_member(ids, exclude)
+        keep = (ids >= 0) & ~is_member(ids, exclude)
         return _result(ids[keep][:k], scores[keep][:k])
 
 
@@ -219,7 +219,7 @@ def _result(ids: np.ndarray, scores: np.ndarray) -> SearchResult:
     return SearchResult(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False))
 
 
-def _member(ids: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+def is_member(ids: np.ndarray, excluded: np.ndarray) -> np.ndarray:
     """Which ``ids`` are in ``excluded`` (bool, same shape as ``ids``), by a sorted search.
 
     Why not ``np.isin``: its general path (unique and argsort of both arrays) cost ~25 µs per

@@ -9,8 +9,9 @@ process, docs/benchmarks/request_cost.md). Computed in one pass, it is a blocked
 second.
 
 Used only where it gives what the exact index would (``Variant.recommend``): a known user, the
-variant's own λ_p, no request ``history`` / ``exclude``, ``k`` ≤ ``depth``, and an exact (flat)
-index. Every other request searches the index as before. Enabled where ``n_users × n_items`` is at
+variant's own λ_p, ``k`` ≤ ``depth``, an exact (flat) index, and the request's ``history`` /
+``exclude`` leaving at least ``k`` of the user's ``depth`` items (they are removed from the
+list). Every other request searches the index as before. Enabled where ``n_users × n_items`` is at
 most ``VariantConfig.answers_max_cells``; memory is ``n_users × depth × 8`` bytes (int32 rows and
 float32 scores), e.g. 4.8 MB for ML-1M at depth 100.
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from service.index import is_member
 
 # Users per block of the product: a block's scores are [block, n_items] float32 (ML-1M: 15 MB).
 _BLOCK_USERS = 1024
@@ -39,14 +42,25 @@ class KnownAnswers:
     def depth(self) -> int:
         return int(self.rows.shape[1])
 
-    def top(self, user_idx: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows int64 [<= k], scores float32) of a known user, best first (k <= depth)."""
-        rows = self.rows[user_idx, :k]
-        scores = self.scores[user_idx, :k]
-        if len(rows) and rows[-1] < 0:  # fewer rankable items than k
-            keep = rows >= 0
+    def top(
+        self, user_idx: int, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows int64 [<= k], scores float32) of a known user, best first (k <= depth), without
+        the rows in ``exclude`` (int64, beyond the user's history). None when excluding leaves
+        fewer than ``k`` of the ``depth`` and the catalogue may hold more: then only a search
+        can answer. Why excluding is exact: the stored list is the exact top-``depth`` of the
+        catalogue minus the history, so its first ``k`` rows outside ``exclude`` are the exact
+        top-``k`` of the catalogue minus both."""
+        rows = self.rows[user_idx]
+        scores = self.scores[user_idx]
+        keep = rows >= 0
+        if exclude is not None and len(exclude):
+            keep &= ~is_member(rows, exclude)
+        if not keep[:k].all():
+            if int(keep.sum()) < k and rows[-1] >= 0:
+                return None
             rows, scores = rows[keep], scores[keep]
-        return rows.astype(np.int64), scores
+        return rows[:k].astype(np.int64), scores[:k]
 
 
 def compute_known_answers(

@@ -120,10 +120,10 @@ class VariantConfig(_Section):
     # Known users' exact answers at the variant's λ_p, computed at load (service/known_answers.py)
     # when the index is exact and n_users × n_items is at most this (0: never): ML-1M's 22M cells
     # took 0.8 s on one core and take 4.8 MB; the 100k-item bench catalogue (2·10⁹) searches.
-    # Served for a known user at the variant's λ_p with no request history/exclude and k at most
-    # answers_depth; every other request searches the index. Memory: n_users × min(depth,
-    # n_items) × 8 bytes, so at most 8 × answers_max_cells × depth / n_items (400 MB for a
-    # 100-item catalogue with 500k users; 11 MB at ML-1M's 3,706 items).
+    # Served for a known user at the variant's λ_p with k at most answers_depth (the request's
+    # history/exclude removed from them while k are left); every other request searches.
+    # Memory: n_users × min(depth, n_items) × 8 bytes, so at most 8 × answers_max_cells × depth /
+    # n_items (400 MB for a 100-item catalogue with 500k users; 11 MB at ML-1M's 3,706 items).
     answers_max_cells: int = Field(50_000_000, ge=0)
     answers_depth: int = Field(100, ge=1, le=MAX_K)
 

@@ -11,9 +11,10 @@ Rules (see service/README.md):
   are ignored (they may belong to another bundle);
 - λ_p: the request's override, else the variant's configured value, else the bundle manifest's.
   Only MIRec bundles have a λ_p; an override for any other kind is a 422.
-- a known user at the variant's λ_p with no request ``history`` / ``exclude`` is answered from
-  the variant's precomputed exact answers where it has them (service/known_answers.py): the
-  same items the exact index returns, without a search.
+- a known user at the variant's λ_p is answered from the variant's precomputed exact answers
+  where it has them (service/known_answers.py), the request's ``history`` / ``exclude`` removed
+  from them: the same items the exact index returns, without a search; a request whose
+  exclusions leave fewer than ``k`` of them searches.
 """
 
 from __future__ import annotations
@@ -62,9 +63,13 @@ class Variant:
             own = items[indptr[user_idx] : indptr[user_idx + 1]]
         if not ids:
             return own if own is not None and len(own) else None
-        pos = self.serving.item_pos
-        asked = np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
+        asked = self._asked(ids)
         return asked if own is None else np.union1d(asked, own)
+
+    def _asked(self, ids: Sequence[str]) -> np.ndarray:
+        """The bundle indices of the request's ``ids`` that are in this catalogue (int64)."""
+        pos = self.serving.item_pos
+        return np.fromiter({p for p in (pos.get(i) for i in ids) if p is not None}, dtype=np.int64)
 
     def recommend(
         self,
@@ -87,15 +92,17 @@ class Variant:
         lam = self.lambda_p if lambda_p is None else float(lambda_p)
         user_idx = sb.user_pos.get(user_id)
         answers = self.answers
+        answered = None
         if (
             answers is not None
             and user_idx is not None
             and lam == answers.lambda_p
             and k <= answers.depth
-            and not history
-            and not exclude
         ):
-            found_ids, found_scores = answers.top(user_idx, k)
+            asked = self._asked([*history, *exclude]) if history or exclude else None
+            answered = answers.top(user_idx, k, asked)
+        if answered is not None:
+            found_ids, found_scores = answered
         else:
             if user_idx is None:
                 query = sb.cold_query(raw, lam)

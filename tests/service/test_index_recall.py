@@ -85,13 +85,13 @@ def test_approximate_indexes_return_inner_product_scores(kind: str) -> None:
 
 
 def test_exclusion_membership_matches_isin_with_duplicates_and_misses() -> None:
-    from service.index import _member
+    from service.index import is_member
 
     rng = np.random.default_rng(3)
     for _ in range(200):
         ids = rng.integers(-1, 60, rng.integers(1, 80))
         excluded = rng.integers(0, 60, rng.integers(1, 70))  # unsorted, with repeats
-        np.testing.assert_array_equal(_member(ids, excluded), np.isin(ids, excluded))
+        np.testing.assert_array_equal(is_member(ids, excluded), np.isin(ids, excluded))
 
 
 @pytest.mark.parametrize("n", [500, 70_000])  # below and above the sparse-exclusion threshold

@@ -37,8 +37,21 @@ def test_answers_are_the_exact_top_k_without_each_users_history() -> None:
         rows, scores = ans.top(u, 10)
         assert rows.tolist() == _brute_force(q[u], x, seen, 10)
         np.testing.assert_allclose(scores, x[rows] @ q[u], rtol=1e-5, atol=1e-6)
-    assert len(ans.top(7, 10)[0]) == 3
-    assert ans.top(3, 4)[0].tolist() == ans.top(3, 10)[0][:4].tolist()
+
+    def top(u: int, k: int, exclude: list[int] | None = None) -> list[int] | None:
+        found = ans.top(u, k, None if exclude is None else np.asarray(exclude, dtype=np.int64))
+        return None if found is None else found[0].tolist()
+
+    assert top(7, 10) == _brute_force(q[7], x, set(hist[indptr[7] : indptr[8]].tolist()), 10)
+    assert len(top(7, 10) or []) == 3
+    assert top(3, 4) == (top(3, 10) or [])[:4]
+    # Extra exclusions: exact while k remain among the depth; else only a search can answer,
+    # unless the list already holds every rankable item (user 7: what is left is the answer).
+    full = top(3, 10) or []
+    seen3 = set(hist[indptr[3] : indptr[4]].tolist())
+    assert top(3, 5, [full[0], full[2]]) == _brute_force(q[3], x, seen3 | {full[0], full[2]}, 5)
+    assert top(3, 5, full[:6]) is None
+    assert top(7, 10, [(top(7, 10) or [])[0]]) == (top(7, 10) or [])[1:]
     # No history: every item rankable; depth is capped at the catalogue.
     whole = compute_known_answers(q, x, None, depth=100, lambda_p=None)
     assert whole.depth == n_items
@@ -72,15 +85,24 @@ def test_a_known_user_is_served_from_the_answers_and_the_rest_searches(
         np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5, atol=1e-6)
     assert len(calls) == 3  # the three searched ones only
     top = fast.recommend("u3", 20).item_ids
-    # Every case the answers do not cover searches, and gets what the search gives.
-    fast.recommend("u3", 21)  # k beyond the depth
-    assert fast.recommend("u3", 10, exclude=[top[0]]).item_ids == top[1:11]
+    # The request's exclusions come off the answers (no search) while k of them are left.
+    assert fast.recommend("u3", 10, exclude=[top[0], "not-an-item"]).item_ids == top[1:11]
     assert fast.recommend("u3", 10, history=[top[1]]).item_ids == (top[0], *top[2:11])
+    assert len(calls) == 3
+    # Every case the answers do not cover searches, and gets what the search gives.
+    for rec, expected in (
+        (
+            fast.recommend("u3", 10, exclude=list(top[:15])),
+            searched.recommend("u3", 10, exclude=list(top[:15])),
+        ),
+        (fast.recommend("u3", 21), searched.recommend("u3", 21)),  # k beyond the depth
+    ):
+        assert rec.item_ids == expected.item_ids
     assert fast.recommend("u3", 10, lambda_p=0.2).lambda_p == 0.2  # another λ_p
     fast.recommend("someone-new", 10)  # cold start
-    assert len(calls) == 3 + 5
+    assert len(calls) == 3 + 6
     assert len(fast.recommend("u3", 20, lambda_p=0.5).item_ids) == 20  # the same λ_p: answered
-    assert len(calls) == 8
+    assert len(calls) == 9
 
 
 def test_answers_only_for_an_exact_index_within_the_cell_budget(mirec_bundle: Path) -> None:
