@@ -126,3 +126,14 @@ def test_tail_at_budget_rule_is_applied_and_recorded(tmp_path: Path) -> None:
     chosen = next(r for r in sweep if r["lambda_p"] == m["lambda_p"])
     assert chosen["tail_HR@50"] == best_tail
     assert load_bundle(out).lambda_p == m["lambda_p"]  # what the service serves
+
+
+def test_the_sweep_row_at_the_served_lambda_equals_its_own_validation(mirec_bundle: Path) -> None:
+    """The sweep embeds the catalogue once for every λ_p; the served λ_p's validation embeds it
+    again on its own: both must give the same figures."""
+    m = load_bundle(mirec_bundle).manifest
+    chosen = next(r for r in m["lambda_p_sweep"] if r["lambda_p"] == m["lambda_p"])
+    valid = m["metrics"]["valid"]["metrics"]
+    for s in ("all", "head", "tail"):
+        assert chosen[f"{s}_NDCG@50"] == pytest.approx(valid[s]["NDCG@50"], abs=1e-12)
+        assert chosen[f"{s}_HR@50"] == pytest.approx(valid[s]["HR@50"], abs=1e-12)

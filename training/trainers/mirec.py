@@ -170,10 +170,17 @@ def train_many_shot(
 
 def mirec_vectors(model: MIRec, t: TrainTensors, lambda_p: float) -> tuple[np.ndarray, np.ndarray]:
     """(query vectors ``[n_users, 2d]`` at ``lambda_p``, index vectors ``[n_items, 2d]``)."""
+    return _query_vectors(model, t, lambda_p), _index_vectors(model, t)
+
+
+def _query_vectors(model: MIRec, t: TrainTensors, lambda_p: float) -> np.ndarray:
     model.eval()
-    users = embed_table(lambda b: model.query_vectors(b, lambda_p), t.user_table, EXPORT_BATCH)
-    items = embed_table(model.item_index_vectors, t.item_table, EXPORT_BATCH)
-    return users, items
+    return embed_table(lambda b: model.query_vectors(b, lambda_p), t.user_table, EXPORT_BATCH)
+
+
+def _index_vectors(model: MIRec, t: TrainTensors) -> np.ndarray:
+    model.eval()
+    return embed_table(model.item_index_vectors, t.item_table, EXPORT_BATCH)
 
 
 def validate_blend(
@@ -192,9 +199,12 @@ def sweep_lambda_p(
     model: MIRec, t: TrainTensors, p: Prepared, cfg: RunConfig
 ) -> tuple[float, list[dict[str, float]]]:
     """Validation metrics for λ_p in 0, 0.1, …, 1; the λ_p chosen by ``mirec.lambda_p_rule``."""
+    # The index vectors do not depend on λ_p: embedded once for the sweep, not once per λ_p
+    # (at 1M items each embedding of the catalogue took about a minute).
+    items = _index_vectors(model, t)
     rows = []
     for lam in LAMBDA_GRID:
-        r = validate_blend(model, t, p, cfg, lam)
+        r = evaluate_vectors(_query_vectors(model, t, lam), items, p, cfg)
         rows.append(
             {
                 "lambda_p": lam,
