@@ -3,9 +3,12 @@ an end-to-end sweep over a tiny bundle's candidates."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -17,7 +20,8 @@ TARGETS = {"recall": 0.95, "p50_us": 2000.0, "memory_mb": 3072.0}
 def _row(
     name: str, p50: float, head: float, tail: float | None, rss: float = 1000.0
 ) -> dict[str, Any]:
-    recall = {"lambda_p": None, "all": head, "head": head, "tail": tail}
+    truth = 0 if tail is None else 5000
+    recall = {"lambda_p": None, "all": head, "head": head, "tail": tail, "tail_truth": truth}
     return {
         "candidate": name,
         "search": 1,
@@ -42,8 +46,8 @@ def test_the_cheapest_setting_meeting_every_target_is_chosen() -> None:
 
 
 def test_the_tail_only_search_is_judged_only_where_no_served_list_holds_a_tail_item() -> None:
-    def rec(label: str, tail: float | None) -> dict[str, Any]:
-        return {"set": label, "all": 0.99, "head": 0.99, "tail": tail}
+    def rec(label: str, tail: float | None, truth: int = 5000) -> dict[str, Any]:
+        return {"set": label, "all": 0.99, "head": 0.99, "tail": tail, "tail_truth": truth}
 
     tail_only = rec(index_sweep.TAIL_ONLY, 0.5)
     row = {"recall": [rec("served", None), rec("λ_p 0", 0.97), tail_only]}
@@ -54,9 +58,14 @@ def test_the_tail_only_search_is_judged_only_where_no_served_list_holds_a_tail_i
     assert not index_sweep._meets_recall(row, 0.95)
     row = {"recall": [rec("served", None), rec(index_sweep.TAIL_ONLY, 0.96)]}
     assert index_sweep._meets_recall(row, 0.95)
+    # A served tail with too little truth to judge: the filter stands in.
+    few = rec("λ_p 0", 1.0, truth=index_sweep.MIN_TAIL_TRUTH - 1)
+    assert not index_sweep._meets_recall({"recall": [few, tail_only]}, 0.95)
 
 
-def test_a_sweep_over_a_tiny_bundle_writes_rows_and_a_page(tmp_path: Path) -> None:
+def test_a_sweep_over_a_tiny_bundle_writes_rows_and_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
     from svc_helpers import make_bundle
 
@@ -85,3 +94,13 @@ def test_a_sweep_over_a_tiny_bundle_writes_rows_and_a_page(tmp_path: Path) -> No
         assert r["recall"][0]["all"] == 1.0 and r["index_mb"] > 0
     page = index_sweep.render(doc)
     assert "| ivf | 8 |" in page and "Targets: recall@50" in page
+    # The page again from the JSON alone, its choice by the current rule (nothing measured).
+    src = tmp_path / "measured.json"
+    src.write_text(json.dumps({**doc, "choice": {"candidate": "stale"}}))
+    monkeypatch.setattr(
+        sys, "argv", ["index_sweep", "--render-from", str(src), "--out", str(tmp_path / "again")]
+    )
+    assert index_sweep.main() == 0
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["choice"] == index_sweep.choose(doc) and again["rows"] == doc["rows"]
+    assert (tmp_path / "again.md").read_text() == index_sweep.render(again)
