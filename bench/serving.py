@@ -62,8 +62,8 @@ ML1M_TRAINED = ROOT / "runs" / "cache" / "ml1m" / "bundles" / "mirec_ml1m" / "mi
 # demo config on a 100,000-item synthetic catalogue with the model at dim 64 (index_dim 128 like
 # the ML-1M bundle; λ_p tuned on validation). ml1m: configs/ml1m_mirec.toml, when the ML-1M files
 # are on this machine (../shared/data/ml-1m). 1m: configs/large_bundle.toml, for the index sweep
-# only (bench/index_sweep.py --train-set 1m; the slow one: a million-row embedding table per
-# tower); the serving benchmark's 1m catalogue stays random-weight (SERVED_TRAINED).
+# only (bench/index_sweep.py --train-set 1m; its full-ranking validation over 1M items makes it
+# the slow one); the serving benchmark's 1m catalogue stays random-weight (SERVED_TRAINED).
 TRAIN_SETS: dict[str, tuple[str, list[str]]] = {
     "100k": (
         "configs/demo.toml",
