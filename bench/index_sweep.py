@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from provenance import provenance  # noqa: E402
 from serving import recall_lambdas, train_bundle  # noqa: E402
 
-from service.index import ItemIndex, build_index  # noqa: E402
 from service.recall import exact_top_k, recall_against_exact  # noqa: E402
 from service.serving_bundle import load_serving_bundle  # noqa: E402
 from service.settings import IndexOptions  # noqa: E402
+from service.split_index import AnyIndex, build_item_index  # noqa: E402
 
 # The label of the recall set whose searches admit only tail items (see _meets_recall).
 TAIL_ONLY = "tail items only"
@@ -79,7 +79,7 @@ def _candidates(args: argparse.Namespace) -> list[tuple[str, IndexOptions]]:
     return [(f"ivf nlist={n}", IndexOptions(kind="ivf", ivf_nlist=n)) for n in _ints(args.nlist)]
 
 
-def _search_ids(index: ItemIndex, q: np.ndarray, k: int, admit: np.ndarray | None) -> np.ndarray:
+def _search_ids(index: AnyIndex, q: np.ndarray, k: int, admit: np.ndarray | None) -> np.ndarray:
     """Approximate top-``k`` ids ``[B, k]``; ``admit`` (bool per item): only those items, through
     the index's own selector (as the service excludes items)."""
     if admit is None:
@@ -132,7 +132,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for name, opts in _candidates(args):
         t = time.perf_counter()
-        index = build_index(bundle.embeddings, opts, threads=threads)
+        index = build_item_index(bundle.embeddings, opts, bundle.is_tail, threads=threads)
         build_s = time.perf_counter() - t
         index_mb = index.serialized_bytes() / 2**20
         field = "hnsw_ef_search" if opts.kind == "hnsw" else "ivf_nprobe"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from service.index import ItemIndex
+from service.split_index import AnyIndex
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def recall_against_exact(
 
 
 def measure_recall(
-    index: ItemIndex,
+    index: AnyIndex,
     embeddings: np.ndarray,
     queries: np.ndarray,
     is_tail: np.ndarray,

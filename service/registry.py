@@ -21,6 +21,7 @@ from models.kinds import get_kind, lambda_p_kinds
 from service.known_answers import KnownAnswers
 from service.serving_bundle import ServingBundle, load_serving_bundle
 from service.settings import IndexOptions, ServiceSettings
+from service.split_index import SplitIndex
 from service.variant import Variant
 
 
@@ -59,6 +60,8 @@ class Registry:
                 "n_items": sb.n_items,
                 "index_dim": sb.index.dim,
                 "index": sb.index.kind,
+                # E.g. "hnsw head + flat tail" where tail items are indexed apart; else None.
+                "index_parts": sb.index.describe() if isinstance(sb.index, SplitIndex) else None,
                 "recall": sb.recall.as_dict() if sb.recall else None,
                 # Known users answered without a search, up to this k (None: every request
                 # searches).

@@ -23,10 +23,10 @@ from models.kinds import get_kind
 from models.query_encoder import QueryEncoder
 from service.cold_start import ColdStartFeatures
 from service.exposure.shown import catalogue_id
-from service.index import ItemIndex, build_index
 from service.known_answers import KnownAnswers, compute_known_answers
 from service.recall import RecallReport, measure_recall
 from service.settings import IndexOptions
+from service.split_index import AnyIndex, build_item_index
 
 _ENCODE_BATCH = 4096
 
@@ -35,7 +35,7 @@ _ENCODE_BATCH = 4096
 class ServingBundle:
     path: Path
     bundle: Bundle
-    index: ItemIndex
+    index: AnyIndex
     encoder: QueryEncoder
     features: ColdStartFeatures
     item_pos: dict[str, int]
@@ -136,7 +136,7 @@ def load_serving_bundle(
                 b = _encode_all(encoder, n_users, 0.0)
             else:
                 a = _encode_all(encoder, n_users, None)
-    index = build_index(bundle.embeddings, options, threads=threads)
+    index = build_item_index(bundle.embeddings, options, bundle.is_tail, threads=threads)
     recall = None
     if index.kind != "flat" and options.recall_queries > 0 and n_users > 0:
         queries = _recall_queries(bundle, encoder, a, b, options.recall_queries, options.seed)

@@ -93,6 +93,12 @@ class IndexOptions(_Section):
     # from the float32 vectors.
     ivf_codec: Literal["flat", "sq8"] = "sq8"
     ivf_rerank: int = Field(4, ge=1)
+    # Approximate kinds only: tail items in one index with the rest ("shared"), or in their own
+    # ("apart", service/split_index.py), searched beside the head items' index and merged by score:
+    # exact up to auto_flat_max_items tail items, else of this kind over the tail alone. Why: an
+    # approximate search loses tail items first, and under a filter to tail items (a few % of a
+    # catalogue) most of them.
+    tail_index: Literal["shared", "apart"] = "shared"
     # IVF k-means training sample and seed, so two replicas build the same index.
     seed: int = Field(0, ge=0)
     # Approximate indexes only: recall@recall_k against exact search, head and tail separately,

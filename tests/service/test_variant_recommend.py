@@ -12,6 +12,7 @@ from models.feature_batch import TensorTable
 from service.cold_start import UnknownFeature
 from service.serving_bundle import ServingBundle, load_serving_bundle
 from service.settings import IndexOptions
+from service.split_index import SplitIndex
 from service.variant import LambdaNotApplicable, Variant
 
 
@@ -105,6 +106,21 @@ def test_approximate_indexes_report_head_and_tail_recall(mirec_bundle: Path, kin
     # exhaustive; the L2 reduction's rounding may swap a near-tie at the 20th place.
     assert r.head is not None and r.tail is not None
     assert r.head >= 0.98 and r.tail >= 0.98
+
+
+def test_tail_items_indexed_apart_serve_and_report_recall(mirec_bundle: Path) -> None:
+    opts = IndexOptions(kind="hnsw", tail_index="apart", recall_queries=40, recall_k=20)
+    sb = load_serving_bundle(mirec_bundle, opts, precompute_users_max=10_000)
+    assert isinstance(sb.index, SplitIndex) and sb.index.describe() == "hnsw head + flat tail"
+    assert sb.recall is not None and sb.recall.tail is not None and sb.recall.tail >= 0.98
+    exact = load_serving_bundle(mirec_bundle, IndexOptions(), precompute_users_max=10_000)
+    for v in (Variant("v", sb, 0.5), Variant("v", exact, 0.5)):
+        rec = v.recommend("u2", 10, history=["i3", "i7"])
+        assert len(rec.item_ids) == 10 and not {"i3", "i7"} & set(rec.item_ids)
+    # 300 items, ef 256: the graph search over the head is exhaustive, the tail part exact.
+    assert Variant("v", sb, 0.5).recommend("u2", 10).item_ids == (
+        Variant("v", exact, 0.5).recommend("u2", 10).item_ids
+    )
 
 
 def test_a_known_users_own_interactions_are_excluded(tmp_path: Path) -> None:
