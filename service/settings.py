@@ -68,16 +68,18 @@ class _Section(BaseModel):
 class IndexOptions(_Section):
     """How a variant's item embeddings are indexed (inner product in every case)."""
 
-    # "auto": exact (flat) up to ``auto_flat_max_items`` items, else IVF with the ivf_* settings
-    # below. Exact search costs O(n_items · dim) per request: 9.0 ms at 1M items and dim 64 on one
-    # core, so about 2 ms at the 200k threshold. Above it, the IVF defaults (4·sqrt(n) lists,
-    # nprobe 512, SQ8 codes re-ranked exactly) are the candidate of the measured 1M sweep
-    # (docs/benchmarks/index_sweep_1m.md) closest to its targets: recall@50 0.96 of the served
-    # lists at p50 1.8 ms, but 0.89 on a tail-items-only search (target 0.95 on both: not met).
-    # HNSW recalled 0.99 of the served lists at 0.1 ms yet 0.01-0.21 on the tail-only search (the
-    # tail is 3.5% of that catalogue: graph search under so selective a filter loses most
-    # neighbours), so it is not the default; it is the faster choice where no request restricts
-    # the search that much.
+    # "auto": exact (flat) up to ``auto_flat_max_items`` items, else HNSW (the hnsw_* settings
+    # below) with tail items indexed apart (``tail_index`` "apart": the tail searched exactly beside
+    # the head items' graph). Exact search costs O(n_items · dim) per request: 8.0 ms at 1M items
+    # and dim 64 on one core, so about 2 ms at the 200k threshold. Above it, the rule is the
+    # measured 1M sweep's choice (docs/benchmarks/index_sweep_1m.md, a trained synthetic bundle,
+    # 3.5% tail items): HNSW M 32 + exact tail recalled 0.998 of the served top-50 and 1.000 on a
+    # tail-items-only search at efSearch 64, p50 209 µs, 1,974 MB RSS (targets 0.95, 2 ms, 3 GB:
+    # met); at the default efSearch 256 0.9997 / 1.000 at 349 µs (the sweep built with
+    # efConstruction 100; the default 200 builds a graph at least as good, slower). With the tail in
+    # the one graph, HNSW recalled 0.985 served but 0.01-0.21 tail-only (graph search under so
+    # selective a filter loses most neighbours); IVF at nprobe 512 0.96 served, 0.89 tail-only, at
+    # 1.3-1.8 ms. Building the 1M graph took 88 s on 2 cores (IVF-SQ8: 16 s), paid once at load.
     kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     auto_flat_max_items: int = Field(200_000, ge=1)
     hnsw_m: int = Field(32, ge=4, le=256)
@@ -93,7 +95,8 @@ class IndexOptions(_Section):
     # from the float32 vectors.
     ivf_codec: Literal["flat", "sq8"] = "sq8"
     ivf_rerank: int = Field(4, ge=1)
-    # Approximate kinds only: tail items in one index with the rest ("shared"), or in their own
+    # Approximate kinds only (set explicitly; "auto" above the threshold means "apart"): tail
+    # items in one index with the rest ("shared"), or in their own
     # ("apart", service/split_index.py), searched beside the head items' index and merged by score:
     # exact up to auto_flat_max_items tail items, else of this kind over the tail alone. Why: an
     # approximate search loses tail items first, and under a filter to tail items (a few % of a
@@ -110,8 +113,9 @@ class IndexOptions(_Section):
         """These options with ``kind`` "auto" replaced by the kind it means for ``n_items``."""
         if self.kind != "auto":
             return self
-        kind = "flat" if n_items <= self.auto_flat_max_items else "ivf"
-        return self.model_copy(update={"kind": kind})
+        if n_items <= self.auto_flat_max_items:
+            return self.model_copy(update={"kind": "flat"})
+        return self.model_copy(update={"kind": "hnsw", "tail_index": "apart"})
 
 
 class VariantConfig(_Section):

@@ -7,7 +7,10 @@ selective filter (a search admitting only tail items, 3.5% of the 1M bench catal
 0.01–0.21 of the exact tail top-50 and IVF at nprobe 512 0.89 (docs/benchmarks/index_sweep_1m.md).
 Apart, the tail is searched on its own: exactly (``IndexFlatIP``) up to
 ``IndexOptions.auto_flat_max_items`` tail items, else by an index of the configured kind built
-over the tail alone, so a filter to tail items is no longer selective there.
+over the tail alone, so a filter to tail items is no longer selective there. Measured on the same
+catalogue (HNSW M 32 head + exact tail, efSearch 64): 0.998 of the served top-50, 1.000 on the
+tail-only search, p50 209 µs per search (the tail's exact scan is most of it); the default for
+catalogues above ``auto_flat_max_items`` (``IndexOptions.resolved``).
 
 Ids: each part is an ``ItemIndex`` over its own rows (local ids ``0..n_part-1``); ``rows[p]``
 maps them back to bundle item indices, ``part_of`` / ``local`` map bundle indices into a part.

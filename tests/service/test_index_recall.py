@@ -114,14 +114,17 @@ def test_exclusion_leaves_the_bitmap_as_it_found_it(n: int) -> None:
     assert list(r.ids) == [*order[:5], *order[7:12]]
 
 
-def test_auto_index_is_exact_up_to_its_threshold_then_ivf() -> None:
+def test_auto_index_is_exact_up_to_its_threshold_then_hnsw_with_the_tail_apart() -> None:
     opts = IndexOptions(auto_flat_max_items=100)
     assert opts.kind == "auto"
-    assert opts.resolved(100).kind == "flat" and opts.resolved(101).kind == "ivf"
+    assert opts.resolved(100).kind == "flat"
+    assert (opts.resolved(101).kind, opts.resolved(101).tail_index) == ("hnsw", "apart")
     x = np.random.default_rng(5).standard_normal((150, 4)).astype(np.float32)
-    assert build_index(x, opts).kind == "ivf"
+    assert build_index(x, opts).kind == "hnsw"
     assert build_index(x[:100], opts).kind == "flat"
-    assert IndexOptions(kind="hnsw").resolved(10**7).kind == "hnsw"
+    # An explicit kind is kept, with its own tail_index.
+    explicit = IndexOptions(kind="ivf").resolved(10**7)
+    assert (explicit.kind, explicit.tail_index) == ("ivf", "shared")
 
 
 @pytest.mark.parametrize("kind", ["flat", *APPROXIMATE])

@@ -75,12 +75,16 @@ def test_build_splits_only_approximate_kinds_with_both_parts() -> None:
     assert isinstance(build_item_index(x, IndexOptions(kind="flat", **apart), is_tail), ItemIndex)
     none = np.zeros(N, dtype=bool)
     assert isinstance(build_item_index(x, IndexOptions(kind="hnsw", **apart), none), ItemIndex)
-    # auto resolves by the whole catalogue's size; the tail part is exact up to the same bound.
-    big_tail = build_item_index(
-        x, IndexOptions(kind="auto", auto_flat_max_items=50, **apart), ~is_tail
-    )
+    # auto resolves by the whole catalogue's size, above the bound to HNSW with the tail apart
+    # (no tail_index set); the tail part is exact up to the same bound, else HNSW too.
+    auto = IndexOptions(kind="auto", auto_flat_max_items=100, hnsw_m=4)
+    small_tail = build_item_index(x, auto, is_tail)
+    assert isinstance(small_tail, SplitIndex)
+    assert [p.kind for p in small_tail.parts] == ["hnsw", "flat"]
+    big_tail = build_item_index(x, auto, ~is_tail)
     assert isinstance(big_tail, SplitIndex)
-    assert [p.kind for p in big_tail.parts] == ["ivf", "ivf"]
+    assert [p.kind for p in big_tail.parts] == ["hnsw", "hnsw"]
+    assert isinstance(build_item_index(x[:100], auto, is_tail[:100]), ItemIndex)  # flat
     with pytest.raises(ValueError, match="is_tail"):
         build_item_index(x, IndexOptions(kind="hnsw", **apart), is_tail[:-1])
 
