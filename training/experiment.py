@@ -188,6 +188,7 @@ ADDED_OPTIONS: tuple[str, ...] = (
     "model.init_std",
     "model.negatives",
     "model.uniform_negatives",
+    "train.precision",
     "train.time_budget_s",
 )
 

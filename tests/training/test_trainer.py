@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from models.bundle import load_bundle
 from training.config import load_config
@@ -77,3 +78,27 @@ def test_validation_ranks_the_configured_sample_of_users_and_test_ranks_all() ->
     assert test.n_users["all"] == len(p.split.eval_users("test")) > 7
     again = evaluate_vectors(users, items, p, cfg, "valid")
     assert valid.metrics == again.metrics  # one fixed sample: every epoch judged on the same users
+
+
+def test_bf16_steps_train_as_well_and_change_the_run_key_only_when_set() -> None:
+    from training.experiment import run_key
+    from training.trainers.context import step_precision
+
+    base = load_config(TINY, ["train.epochs=3", "model.negatives=full"])
+    bf16 = load_config(TINY, ["train.epochs=3", "model.negatives=full", "train.precision=bf16"])
+    assert run_key(base) == run_key(
+        load_config(TINY, ["train.epochs=3", "model.negatives=full", "train.precision=fp32"])
+    )
+    assert run_key(bf16) != run_key(base)
+    # Under the bf16 context a matmul really runs in bfloat16; outside it in float32.
+    a = torch.randn(4, 8)
+    with step_precision(bf16, torch.device("cpu")):
+        assert (a @ a.T).dtype == torch.bfloat16
+    with step_precision(base, torch.device("cpu")):
+        assert (a @ a.T).dtype == torch.float32
+    p = prepare(base.data)
+    runs = [train_two_tower(c, p, DistContext()) for c in (base, bf16)]
+    hr = [r.valid.metrics["all"]["HR@50"] for r in runs if r.valid is not None]
+    # Weights stay float32 and the bf16 run learns as well, within bf16's rounding.
+    assert all(prm.dtype == torch.float32 for prm in runs[1].model.parameters())
+    assert hr[1] > 1.5 * 50 / p.dataset.n_items and abs(hr[1] - hr[0]) < 0.1 * hr[0] + 0.02

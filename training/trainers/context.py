@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -63,3 +64,11 @@ def resolve_device(cfg: RunConfig, ctx: DistContext) -> torch.device:
             raise RuntimeError("train.device = 'cuda' but no CUDA device is available")
         return torch.device("cuda", ctx.rank % torch.cuda.device_count())
     return torch.device("cpu")
+
+
+def step_precision(cfg: RunConfig, device: torch.device) -> contextlib.AbstractContextManager[None]:
+    """Where a training step's forward and loss run: under bfloat16 autocast when
+    ``train.precision`` is "bf16", else as they are (float32)."""
+    if cfg.train.precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -35,7 +35,13 @@ from training.evaluation.evaluator import EvalResult
 from training.evaluation.scorers import evaluate_vectors
 from training.protocol.prepared import Prepared
 from training.trainers.batching import epoch_batches
-from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
+from training.trainers.context import (
+    TrainTensors,
+    resolve_device,
+    set_threads,
+    step_precision,
+    train_tensors,
+)
 from training.trainers.curriculum import Curriculum, build_curriculum
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
@@ -280,16 +286,18 @@ def train_few_shot(
             ib = t.item_table.gather(items[idx][chunk])
             i_idx = items[idx]
             for _ in range(mc.local_steps):  # local steps on θ alone
-                u, v, _, _ = step(ub, ib, False)
-                loss = rec_loss(u, v, i_idx)
+                with step_precision(cfg, t.device):
+                    u, v, _, _ = step(ub, ib, False)
+                    loss = rec_loss(u, v, i_idx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-            fu, fv, u_star, v_star = step(ub, ib, True)  # joint step on (θ, w)
-            loss = mc.lambda_ * rec_loss(fu, fv, i_idx, meta=True)
-            if mc.mse:
-                assert u_star is not None and v_star is not None
-                loss = loss + embedding_mse_loss(fu, u_star) + embedding_mse_loss(fv, v_star)
+            with step_precision(cfg, t.device):
+                fu, fv, u_star, v_star = step(ub, ib, True)  # joint step on (θ, w)
+                loss = mc.lambda_ * rec_loss(fu, fv, i_idx, meta=True)
+                if mc.mse:
+                    assert u_star is not None and v_star is not None
+                    loss = loss + embedding_mse_loss(fu, u_star) + embedding_mse_loss(fv, v_star)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -29,7 +29,13 @@ from training.evaluation.evaluator import EvalResult
 from training.evaluation.scorers import evaluate_vectors
 from training.protocol.prepared import Prepared
 from training.trainers.batching import epoch_batches, slice_rows
-from training.trainers.context import TrainTensors, resolve_device, set_threads, train_tensors
+from training.trainers.context import (
+    TrainTensors,
+    resolve_device,
+    set_threads,
+    step_precision,
+    train_tensors,
+)
 from training.trainers.distributed import DistContext
 from training.trainers.embed import embed_table
 from training.trainers.loop import EarlyStopper, budget_spent, make_optimizer, new_two_tower
@@ -229,21 +235,22 @@ def train_two_tower(
             u_idx, i_idx = t.users[idx], t.items[idx]  # [B] global batch
             item_mask = aug.main_task_mask(len(idx), gen)
             v1, m1, v2, m2 = _ssl_inputs(aug, t, ds.n_items, ssl_n, gen, ctx)
-            u, v, z1, z2 = step_module(
-                t.user_table.gather(u_idx[chunk]),
-                t.item_table.gather(i_idx[chunk]),
-                item_mask[chunk] if item_mask is not None else None,
-                v1,
-                m1,
-                v2,
-                m2,
-            )
-            u_all, v_all = ctx.gather_rows(u), ctx.gather_rows(v)  # [B, d]
-            loss = _main_loss(model, cfg, t, u_all, v_all, i_idx.to(device), temperature, gen)
-            if z1 is not None and z2 is not None:
-                loss = loss + cfg.ssl.alpha * info_nce_loss(
-                    ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature
+            with step_precision(cfg, device):
+                u, v, z1, z2 = step_module(
+                    t.user_table.gather(u_idx[chunk]),
+                    t.item_table.gather(i_idx[chunk]),
+                    item_mask[chunk] if item_mask is not None else None,
+                    v1,
+                    m1,
+                    v2,
+                    m2,
                 )
+                u_all, v_all = ctx.gather_rows(u), ctx.gather_rows(v)  # [B, d]
+                loss = _main_loss(model, cfg, t, u_all, v_all, i_idx.to(device), temperature, gen)
+                if z1 is not None and z2 is not None:
+                    loss = loss + cfg.ssl.alpha * info_nce_loss(
+                        ctx.gather_rows(z1), ctx.gather_rows(z2), cfg.ssl.temperature
+                    )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
